@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/kehu/crm/crmtype"
+)
+
+// Store implements the domain Store interfaces over one bun.IDB: a *bun.DB,
+// or a bun.Tx when the caller's transaction covers the work.
+type Store struct {
+	db bun.IDB
+	pg bool // PostgreSQL; otherwise SQLite
+}
+
+// New returns a Store over db, which must be a SQLite or PostgreSQL
+// database (bun's sqlitedialect or pgdialect). It panics on another dialect.
+func New(db bun.IDB) *Store {
+	switch db.Dialect().Name() {
+	case dialect.PG:
+		return &Store{db: db, pg: true}
+	case dialect.SQLite:
+		return &Store{db: db}
+	}
+	panic(fmt.Sprintf("store: unsupported dialect %s: use SQLite or PostgreSQL", db.Dialect().Name()))
+}
+
+// WithDB returns a Store that works on db (typically a bun.Tx) instead.
+func (s *Store) WithDB(db bun.IDB) *Store { return &Store{db: db, pg: s.pg} }
+
+// DB returns the bun.IDB the store works on.
+func (s *Store) DB() bun.IDB { return s.db }
+
+// IsPostgres reports whether the store works on PostgreSQL.
+func (s *Store) IsPostgres() bool { return s.pg }
+
+// inTx runs fn in a transaction, or in a savepoint when the store already
+// works inside one, so that fn's writes are all-or-nothing.
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *Store) error) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, s.WithDB(tx))
+	})
+}
+
+// mapError turns driver errors into the crmtype sentinels: no rows is
+// ErrNotFound, a unique violation ErrConflict. Other errors pass through.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return crmtype.ErrNotFound
+	}
+	switch constraintKind(err) {
+	case "unique":
+		return &crmtype.ConflictError{Resource: "record", Reason: "violates a unique constraint: " + err.Error()}
+	}
+	return err
+}
+
+// constraintKind classifies a constraint violation: "unique", "foreign_key",
+// "check", or "" for other errors.
+func constraintKind(err error) string {
+	var st interface{ SQLState() string } // pgconn.PgError, without importing pgx
+	if errors.As(err, &st) {
+		switch st.SQLState() {
+		case "23505":
+			return "unique"
+		case "23503":
+			return "foreign_key"
+		case "23514":
+			return "check"
+		}
+		return ""
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "PRIMARY KEY constraint failed"):
+		return "unique"
+	case strings.Contains(msg, "FOREIGN KEY constraint failed"):
+		return "foreign_key"
+	case strings.Contains(msg, "CHECK constraint failed"):
+		return "check"
+	}
+	return ""
+}
+
+// ws is the workspace predicate for table alias a: every select, update and
+// delete on a crm_ table goes through it.
+func ws(a string, sc crmtype.Scope) (string, []any) {
+	return "?.workspace_id = ?", []any{bun.Ident(a), string(sc.Workspace)}
+}
+
+// where adds the workspace predicate to q.
+func where[Q interface {
+	Where(string, ...any) Q
+}](q Q, alias string, sc crmtype.Scope) Q {
+	expr, args := ws(alias, sc)
+	return q.Where(expr, args...)
+}
