@@ -99,8 +99,9 @@ func cleanTimeZone(s string) (string, error) {
 	return s, nil
 }
 
-// cleanRegion validates an ISO 3166-1 alpha-2 region code for field.
-func cleanRegion(field, s string) (string, error) {
+// CleanRegion returns the upper-case ISO 3166-1 alpha-2 code s, or a
+// *crmtype.ValidationError for field when s is not a country ("" is allowed).
+func CleanRegion(field, s string) (string, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	if s == "" {
 		return "", nil
@@ -131,7 +132,7 @@ func cleanAddress(a Address) (Address, error) {
 			return a, err
 		}
 	}
-	a.Country, err = cleanRegion("address.country", a.Country)
+	a.Country, err = CleanRegion("address.country", a.Country)
 	return a, err
 }
 

@@ -1,0 +1,175 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/store"
+)
+
+// Errors, re-exported from crmtype so that callers need one import.
+var (
+	ErrNotFound    = crmtype.ErrNotFound
+	ErrConflict    = crmtype.ErrConflict
+	ErrInvalid     = crmtype.ErrInvalid
+	ErrNoWorkspace = crmtype.ErrNoWorkspace
+)
+
+type (
+	// ValidationError names the field of a rejected input; it matches ErrInvalid.
+	ValidationError = crmtype.ValidationError
+	// ConflictError names a taken value or a stale version; it matches ErrConflict.
+	ConflictError = crmtype.ConflictError
+	// ID identifies a record (a UUIDv7).
+	ID = crmtype.ID
+	// WorkspaceID names a tenant.
+	WorkspaceID = crmtype.WorkspaceID
+)
+
+// WithActor returns a context recording who makes the changes done with it,
+// e.g. "user:42".
+func WithActor(ctx context.Context, actor string) context.Context {
+	return crmtype.WithActor(ctx, actor)
+}
+
+// Config configures a Client. A nil *Config means all defaults.
+type Config struct {
+	// Clock gives every timestamp the SDK stores. Default: crmtype.SystemClock.
+	Clock crmtype.Clock
+}
+
+// Client is the entry point: it holds the database and hands out
+// workspace-scoped services. It is safe for concurrent use.
+type Client struct {
+	db    *bun.DB // nil for a client bound to a transaction
+	store *store.Store
+	clock crmtype.Clock
+}
+
+// New returns a Client over db, which must use bun's sqlitedialect or
+// pgdialect. SQLite must have foreign keys on in every connection (as
+// store/sqlite.Open configures it): the database's own checks are one of
+// the layers that keep workspaces apart. New does not touch the schema; call
+// Migrate.
+func New(db *bun.DB, cfg *Config) (*Client, error) {
+	if db == nil {
+		return nil, errors.New("crm: new: db is nil")
+	}
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	switch db.Dialect().Name() {
+	case dialect.SQLite:
+		var on int
+		if err := db.QueryRow("PRAGMA foreign_keys").Scan(&on); err != nil {
+			return nil, fmt.Errorf("crm: new: %w", err)
+		}
+		if on != 1 {
+			return nil, errors.New("crm: new: SQLite foreign keys are off; open the database with store/sqlite.Open or _pragma=foreign_keys(1)")
+		}
+	case dialect.PG:
+	default:
+		return nil, fmt.Errorf("crm: new: unsupported dialect %s; use SQLite or PostgreSQL", db.Dialect().Name())
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = crmtype.SystemClock{}
+	}
+	return &Client{db: db, store: store.New(db), clock: clock}, nil
+}
+
+// Migrate creates or updates the crm_ tables. It is safe to run on every
+// start; it runs only migrations not yet applied, each all-or-nothing. A
+// client made by WithTx or inside RunInTx cannot migrate.
+func (c *Client) Migrate(ctx context.Context) error {
+	if c.db == nil {
+		return errors.New("crm: migrate: not available on a transaction-bound client")
+	}
+	if err := store.Migrate(ctx, c.db); err != nil {
+		return fmt.Errorf("crm: %w", err)
+	}
+	return nil
+}
+
+// RunInTx runs fn with a client whose every call shares one transaction:
+// if fn returns an error or panics, nothing it did through tx is kept.
+// Called on a client that is already in a transaction, it runs fn in a
+// savepoint. Use only tx (not c) inside fn: on SQLite, with its single
+// connection, a call through c would wait for the transaction to end.
+func (c *Client) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Client) error) error {
+	return c.store.DB().RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
+		return fn(ctx, c.WithTx(btx))
+	})
+}
+
+// WithTx returns a client whose calls run in the host's transaction tx, so
+// CRM writes commit or roll back with the host's own.
+func (c *Client) WithTx(tx bun.Tx) *Client {
+	return &Client{store: c.store.WithDB(tx), clock: c.clock}
+}
+
+// Workspace returns the services of workspace id. It does not touch the
+// database; an invalid id (empty, over 64 bytes, control characters) makes
+// every call return an error matching ErrNoWorkspace.
+func (c *Client) Workspace(id string) *Workspace {
+	w := crmtype.WorkspaceID(id)
+	return &Workspace{
+		ID:        w,
+		Customers: customer.NewService(c.store, w, c.clock),
+		client:    c,
+	}
+}
+
+// Workspace is one tenant's view of the CRM.
+type Workspace struct {
+	ID WorkspaceID
+	// Customers manages people and companies, identities, custom attributes
+	// and purchases.
+	Customers *customer.Service
+
+	client *Client
+}
+
+// Settings are a workspace's preferences.
+type Settings struct {
+	// DefaultRegion is the ISO 3166-1 alpha-2 country whose numbering plan
+	// reads phone numbers written without a country code; "" means such
+	// numbers are rejected.
+	DefaultRegion string
+}
+
+// Settings returns the workspace's settings (defaults when never set).
+func (w *Workspace) Settings(ctx context.Context) (Settings, error) {
+	sc, err := crmtype.NewScope(ctx, w.ID)
+	if err != nil {
+		return Settings{}, fmt.Errorf("crm: settings: %w", err)
+	}
+	r, err := w.client.store.DefaultRegion(ctx, sc)
+	if err != nil {
+		return Settings{}, fmt.Errorf("crm: settings: %w", err)
+	}
+	return Settings{DefaultRegion: r}, nil
+}
+
+// UpdateSettings replaces the workspace's settings. An unknown region is
+// ErrInvalid.
+func (w *Workspace) UpdateSettings(ctx context.Context, s Settings) error {
+	sc, err := crmtype.NewScope(ctx, w.ID)
+	if err != nil {
+		return fmt.Errorf("crm: update settings: %w", err)
+	}
+	region, err := customer.CleanRegion("default_region", s.DefaultRegion)
+	if err != nil {
+		return fmt.Errorf("crm: update settings: %w", err)
+	}
+	if err := w.client.store.SetDefaultRegion(ctx, sc, region, w.client.clock.Now()); err != nil {
+		return fmt.Errorf("crm: update settings: %w", err)
+	}
+	return nil
+}

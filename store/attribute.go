@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+)
+
+type attributeDefRow struct {
+	bun.BaseModel `bun:"table:crm_attribute_defs,alias:a"`
+
+	WorkspaceID string    `bun:"workspace_id,pk"`
+	Key         string    `bun:"key,pk"`
+	Label       string    `bun:"label"`
+	Type        string    `bun:"type"`
+	Required    bool      `bun:"required"`
+	Options     string    `bun:"options"`
+	CreatedAt   time.Time `bun:"created_at"`
+}
+
+// PutAttributeDef implements customer.Store.
+func (s *Store) PutAttributeDef(ctx context.Context, sc crmtype.Scope, d customer.AttributeDef) error {
+	opts := d.Options
+	if opts == nil {
+		opts = []string{}
+	}
+	b, err := json.Marshal(opts)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		var cur []attributeDefRow
+		if err := where(tx.db.NewSelect().Model(&cur).Where("a.key = ?", d.Key), "a", sc).Scan(ctx); err != nil {
+			return err
+		}
+		if len(cur) > 0 && cur[0].Type != string(d.Type) {
+			return &crmtype.ConflictError{Resource: "attribute", Field: "type", Value: d.Key,
+				Reason: fmt.Sprintf("is %s and cannot become %s", cur[0].Type, d.Type)}
+		}
+		row := &attributeDefRow{WorkspaceID: string(sc.Workspace), Key: d.Key, Label: d.Label, Type: string(d.Type),
+			Required: d.Required, Options: string(b), CreatedAt: d.CreatedAt}
+		if len(cur) == 0 {
+			_, err := tx.db.NewInsert().Model(row).Exec(ctx)
+			return mapError(err)
+		}
+		_, err := where(tx.db.NewUpdate().Model(row).Column("label", "required", "options").
+			Where("a.key = ?", d.Key), "a", sc).Exec(ctx)
+		return err
+	})
+}
+
+// AttributeDefs implements customer.Store.
+func (s *Store) AttributeDefs(ctx context.Context, sc crmtype.Scope) ([]customer.AttributeDef, error) {
+	var rows []attributeDefRow
+	if err := where(s.db.NewSelect().Model(&rows), "a", sc).OrderExpr("a.key").Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]customer.AttributeDef, len(rows))
+	for i, r := range rows {
+		out[i] = customer.AttributeDef{Key: r.Key, Label: r.Label, Type: customer.AttributeType(r.Type),
+			Required: r.Required, CreatedAt: r.CreatedAt.UTC()}
+		if err := json.Unmarshal([]byte(r.Options), &out[i].Options); err != nil {
+			return nil, fmt.Errorf("store: decode options of attribute %s: %w", r.Key, err)
+		}
+		if len(out[i].Options) == 0 {
+			out[i].Options = nil
+		}
+	}
+	return out, nil
+}
+
+// DeleteAttributeDef implements customer.Store.
+func (s *Store) DeleteAttributeDef(ctx context.Context, sc crmtype.Scope, key string) error {
+	res, err := where(s.db.NewDelete().Model((*attributeDefRow)(nil)).Where("a.key = ?", key), "a", sc).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return crmtype.ErrNotFound
+	}
+	return nil
+}

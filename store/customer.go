@@ -1,0 +1,581 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/internal/searchtext"
+)
+
+var _ customer.Store = (*Store)(nil)
+
+// batchRows is how many rows one multi-row INSERT carries.
+const batchRows = 500
+
+// DefaultRegion implements customer.Store.
+func (s *Store) DefaultRegion(ctx context.Context, sc crmtype.Scope) (string, error) {
+	var region string
+	err := s.db.NewSelect().TableExpr("crm_workspaces AS w").Column("w.default_region").
+		Where("w.workspace_id = ?", string(sc.Workspace)).Scan(ctx, &region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return region, err
+}
+
+// SetDefaultRegion stores the workspace's default phone region.
+func (s *Store) SetDefaultRegion(ctx context.Context, sc crmtype.Scope, region string, now time.Time) error {
+	_, err := s.db.NewRaw(`INSERT INTO crm_workspaces (workspace_id, default_region, created_at, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (workspace_id) DO UPDATE SET default_region = excluded.default_region, updated_at = excluded.updated_at`,
+		string(sc.Workspace), region, now, now).Exec(ctx)
+	return err
+}
+
+// InsertCustomers implements customer.Store.
+func (s *Store) InsertCustomers(ctx context.Context, sc crmtype.Scope, cs []*customer.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		// Companies first, so that people of a company made in the same
+		// batch find it.
+		rows := make([]*customerRow, 0, len(cs))
+		for pass := 0; pass < 2; pass++ {
+			for _, c := range cs {
+				if (c.Kind == customer.Company) == (pass == 0) {
+					r, err := toCustomerRow(sc, c)
+					if err != nil {
+						return err
+					}
+					rows = append(rows, r)
+				}
+			}
+		}
+		companies, err := tx.companyNames(ctx, sc, cs)
+		if err != nil {
+			return err
+		}
+		var ids []customer.Identity
+		var tags []tagRow
+		docs := make([]searchDoc, 0, len(cs))
+		for _, c := range cs {
+			ids = append(ids, c.Identities...)
+			for _, t := range c.Tags {
+				tags = append(tags, tagRow{WorkspaceID: string(sc.Workspace), CustomerID: c.ID, Tag: t})
+			}
+			docs = append(docs, searchDoc{c.ID, customer.SearchTokens(c, companies[c.CompanyID])})
+		}
+		if err := tx.checkIdentitiesFree(ctx, sc, ids); err != nil {
+			return err
+		}
+		for i := 0; i < len(rows); i += batchRows {
+			chunk := rows[i:min(i+batchRows, len(rows))]
+			if _, err := tx.db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+				return mapError(err)
+			}
+		}
+		if err := tx.insertIdentities(ctx, sc, ids); err != nil {
+			return err
+		}
+		for i := 0; i < len(tags); i += batchRows {
+			chunk := tags[i:min(i+batchRows, len(tags))]
+			if _, err := tx.db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+				return mapError(err)
+			}
+		}
+		return tx.putSearchDocs(ctx, sc, docs)
+	})
+}
+
+// companyNames checks that every CompanyID of cs names a live company (in
+// the database or in cs itself) and returns the companies' names.
+func (s *Store) companyNames(ctx context.Context, sc crmtype.Scope, cs []*customer.Customer) (map[crmtype.ID]string, error) {
+	names := map[crmtype.ID]string{}
+	inBatch := map[crmtype.ID]*customer.Customer{}
+	for _, c := range cs {
+		inBatch[c.ID] = c
+	}
+	var want []crmtype.ID
+	for _, c := range cs {
+		if c.CompanyID.IsZero() {
+			continue
+		}
+		if c.CompanyID == c.ID {
+			return nil, crmtype.Invalid("company_id", "a customer cannot belong to itself")
+		}
+		if b, ok := inBatch[c.CompanyID]; ok {
+			if b.Kind != customer.Company {
+				return nil, crmtype.Invalidf("company_id", "%s is a person, not a company", c.CompanyID)
+			}
+			names[b.ID] = b.Name
+			continue
+		}
+		want = append(want, c.CompanyID)
+	}
+	if len(want) == 0 {
+		return names, nil
+	}
+	var rows []customerRow
+	q := s.db.NewSelect().Model(&rows).Column("c.id", "c.kind", "c.name").
+		Where("c.id IN (?)", bun.In(want)).Where("c.deleted_at IS NULL")
+	if err := where(q, "c", sc).Scan(ctx); err != nil {
+		return nil, err
+	}
+	found := map[crmtype.ID]customerRow{}
+	for _, r := range rows {
+		found[r.ID] = r
+	}
+	for _, id := range want {
+		r, ok := found[id]
+		if !ok {
+			return nil, fmt.Errorf("company %s: %w", id, crmtype.ErrNotFound)
+		}
+		if r.Kind != string(customer.Company) {
+			return nil, crmtype.Invalidf("company_id", "%s is a person, not a company", id)
+		}
+		names[id] = r.Name
+	}
+	return names, nil
+}
+
+// checkIdentitiesFree returns a *crmtype.ConflictError naming the holder of
+// the first identity in ids that is already taken (or given twice).
+func (s *Store) checkIdentitiesFree(ctx context.Context, sc crmtype.Scope, ids []customer.Identity) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	type key struct{ kind, system, value string }
+	mine := make(map[key]crmtype.ID, len(ids))
+	values := make([]string, 0, len(ids))
+	for _, id := range ids {
+		k := key{string(id.Kind), id.System, id.Value}
+		if holder, ok := mine[k]; ok && holder != id.CustomerID {
+			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value, HeldBy: holder}
+		}
+		mine[k] = id.CustomerID
+		values = append(values, id.Value)
+	}
+	for i := 0; i < len(values); i += batchRows {
+		var taken []identityRow
+		q := s.db.NewSelect().Model(&taken).Column("i.customer_id", "i.kind", "i.system", "i.value").
+			Where("i.value IN (?)", bun.In(values[i:min(i+batchRows, len(values))]))
+		if err := where(q, "i", sc).Scan(ctx); err != nil {
+			return err
+		}
+		for _, t := range taken {
+			if _, ok := mine[key{t.Kind, t.System, t.Value}]; ok {
+				return &crmtype.ConflictError{Resource: "identity", Field: t.Kind, Value: t.Value, HeldBy: t.CustomerID}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) insertIdentities(ctx context.Context, sc crmtype.Scope, ids []customer.Identity) error {
+	rows := make([]identityRow, len(ids))
+	for i, id := range ids {
+		rows[i] = identityRow{WorkspaceID: string(sc.Workspace), ID: id.ID, CustomerID: id.CustomerID,
+			Kind: string(id.Kind), System: id.System, Value: id.Value, Label: id.Label, Raw: id.Raw, CreatedAt: id.CreatedAt}
+	}
+	for i := 0; i < len(rows); i += batchRows {
+		chunk := rows[i:min(i+batchRows, len(rows))]
+		if _, err := s.db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+			if constraintKind(err) == "unique" { // lost a race with a concurrent writer
+				return &crmtype.ConflictError{Resource: "identity", Reason: "is already taken"}
+			}
+			return mapError(err)
+		}
+	}
+	return nil
+}
+
+type searchDoc struct {
+	id     crmtype.ID
+	tokens []string
+}
+
+// putSearchDocs writes (or replaces) the search documents of customers.
+func (s *Store) putSearchDocs(ctx context.Context, sc crmtype.Scope, docs []searchDoc) error {
+	for i := 0; i < len(docs); i += batchRows {
+		chunk := docs[i:min(i+batchRows, len(docs))]
+		var b strings.Builder
+		args := make([]any, 0, 3*len(chunk))
+		b.WriteString("INSERT INTO crm_customer_search (workspace_id, customer_id, doc) VALUES ")
+		for j, d := range chunk {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if s.pg {
+				b.WriteString("(?, ?, ?::tsvector)")
+				args = append(args, string(sc.Workspace), d.id, searchtext.TSVector(d.tokens))
+			} else {
+				b.WriteString("(?, ?, ?)")
+				args = append(args, string(sc.Workspace), d.id, strings.Join(d.tokens, " "))
+			}
+		}
+		b.WriteString(" ON CONFLICT (workspace_id, customer_id) DO UPDATE SET doc = excluded.doc")
+		if _, err := s.db.NewRaw(b.String(), args...).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reindex rebuilds the search documents of the given customers from the
+// database.
+func (s *Store) reindex(ctx context.Context, sc crmtype.Scope, ids ...crmtype.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var rows []customerRow
+	q := s.customerColumns(s.db.NewSelect().Model(&rows)).Where("c.id IN (?)", bun.In(ids))
+	if err := where(q, "c", sc).Scan(ctx); err != nil {
+		return err
+	}
+	cs, err := rowsToCustomers(rows)
+	if err != nil {
+		return err
+	}
+	var companyIDs []crmtype.ID
+	for _, c := range cs {
+		if !c.CompanyID.IsZero() {
+			companyIDs = append(companyIDs, c.CompanyID)
+		}
+	}
+	names := map[crmtype.ID]string{}
+	if len(companyIDs) > 0 {
+		var comp []customerRow
+		q := s.db.NewSelect().Model(&comp).Column("c.id", "c.name").Where("c.id IN (?)", bun.In(companyIDs))
+		if err := where(q, "c", sc).Scan(ctx); err != nil {
+			return err
+		}
+		for _, r := range comp {
+			names[r.ID] = r.Name
+		}
+	}
+	docs := make([]searchDoc, len(cs))
+	for i, c := range cs {
+		docs[i] = searchDoc{c.ID, customer.SearchTokens(c, names[c.CompanyID])}
+	}
+	return s.putSearchDocs(ctx, sc, docs)
+}
+
+// GetCustomer implements customer.Store.
+func (s *Store) GetCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, includeDeleted bool) (*customer.Customer, error) {
+	var row customerRow
+	q := s.customerColumns(s.db.NewSelect().Model(&row)).Where("c.id = ?", id)
+	if !includeDeleted {
+		q = q.Where("c.deleted_at IS NULL")
+	}
+	if err := where(q, "c", sc).Limit(1).Scan(ctx); err != nil {
+		return nil, mapError(err)
+	}
+	return row.toCustomer()
+}
+
+// lockCustomer reads a customer for update inside a transaction.
+func (s *Store) lockCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, deleted bool) (*customer.Customer, error) {
+	var row customerRow
+	q := s.customerColumns(s.db.NewSelect().Model(&row)).Where("c.id = ?", id)
+	if deleted {
+		q = q.Where("c.deleted_at IS NOT NULL")
+	} else {
+		q = q.Where("c.deleted_at IS NULL")
+	}
+	if s.pg {
+		q = q.For("UPDATE OF c")
+	}
+	if err := where(q, "c", sc).Scan(ctx); err != nil {
+		return nil, mapError(err)
+	}
+	return row.toCustomer()
+}
+
+// UpdateCustomer implements customer.Store.
+func (s *Store) UpdateCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, version int64, change func(*customer.Customer) error) (*customer.Customer, error) {
+	var out *customer.Customer
+	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		c, err := tx.lockCustomer(ctx, sc, id, false)
+		if err != nil {
+			return err
+		}
+		if c.Version != version {
+			return &crmtype.ConflictError{Resource: "customer", Field: "version", HeldBy: c.ID,
+				Reason: fmt.Sprintf("is now %d, not %d: read the customer again", c.Version, version)}
+		}
+		before := *c
+		if err := change(c); err != nil {
+			return err
+		}
+		if c.CompanyID != before.CompanyID && !c.CompanyID.IsZero() {
+			if _, err := tx.companyNames(ctx, sc, []*customer.Customer{c}); err != nil {
+				return err
+			}
+		}
+		c.Version++
+		row, err := toCustomerRow(sc, c)
+		if err != nil {
+			return err
+		}
+		res, err := where(tx.db.NewUpdate().Model(row).ExcludeColumn("workspace_id", "id", "created_at", "deleted_at").
+			Where("c.id = ?", id).Where("c.version = ?", version), "c", sc).Exec(ctx)
+		if err != nil {
+			return mapError(err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return &crmtype.ConflictError{Resource: "customer", Field: "version", HeldBy: c.ID, Reason: "changed concurrently"}
+		}
+		if !equalStrings(before.Tags, c.Tags) {
+			if _, err := where(tx.db.NewDelete().Model((*tagRow)(nil)).Where("t.customer_id = ?", id), "t", sc).Exec(ctx); err != nil {
+				return err
+			}
+			if len(c.Tags) > 0 {
+				tags := make([]tagRow, len(c.Tags))
+				for i, t := range c.Tags {
+					tags[i] = tagRow{WorkspaceID: string(sc.Workspace), CustomerID: id, Tag: t}
+				}
+				if _, err := tx.db.NewInsert().Model(&tags).Exec(ctx); err != nil {
+					return mapError(err)
+				}
+			}
+		}
+		if before.Name != c.Name || before.GivenName != c.GivenName || before.FamilyName != c.FamilyName || before.CompanyID != c.CompanyID {
+			if err := tx.reindex(ctx, sc, id); err != nil {
+				return err
+			}
+			if c.Kind == customer.Company && before.Name != c.Name {
+				if err := tx.reindexMembers(ctx, sc, id); err != nil {
+					return err
+				}
+			}
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+// reindexMembers rebuilds the search documents of a company's people.
+func (s *Store) reindexMembers(ctx context.Context, sc crmtype.Scope, company crmtype.ID) error {
+	var ids []crmtype.ID
+	q := s.db.NewSelect().Model((*customerRow)(nil)).Column("c.id").Where("c.company_id = ?", company)
+	if err := where(q, "c", sc).Scan(ctx, &ids); err != nil {
+		return err
+	}
+	for i := 0; i < len(ids); i += batchRows {
+		if err := s.reindex(ctx, sc, ids[i:min(i+batchRows, len(ids))]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// SetCustomerDeleted implements customer.Store.
+func (s *Store) SetCustomerDeleted(ctx context.Context, sc crmtype.Scope, id crmtype.ID, at *time.Time, now time.Time) (*customer.Customer, error) {
+	var out *customer.Customer
+	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		c, err := tx.lockCustomer(ctx, sc, id, at == nil)
+		if err != nil {
+			return err
+		}
+		q := tx.db.NewUpdate().Model((*customerRow)(nil)).
+			Set("deleted_at = ?", at).Set("updated_at = ?", now).Set("version = version + 1").Where("c.id = ?", id)
+		if _, err := where(q, "c", sc).Exec(ctx); err != nil {
+			return err
+		}
+		c.DeletedAt, c.UpdatedAt = at, now
+		c.Version++
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+// PurgeCustomer implements customer.Store.
+func (s *Store) PurgeCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		members, err := where(tx.db.NewSelect().Model((*customerRow)(nil)).Where("c.company_id = ?", id), "c", sc).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if members > 0 {
+			return &crmtype.ConflictError{Resource: "customer", Field: "company_id", HeldBy: id,
+				Reason: fmt.Sprintf("%d people still belong to this company", members)}
+		}
+		res, err := where(tx.db.NewDelete().Model((*customerRow)(nil)).Where("c.id = ?", id), "c", sc).Exec(ctx)
+		if err != nil {
+			if constraintKind(err) == "foreign_key" {
+				return &crmtype.ConflictError{Resource: "customer", HeldBy: id, Reason: "is still referenced"}
+			}
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return crmtype.ErrNotFound
+		}
+		return nil
+	})
+}
+
+type customerCursor struct {
+	Key []byte     `json:"k,omitempty"`
+	ID  crmtype.ID `json:"i"`
+}
+
+// ListCustomers implements customer.Store.
+func (s *Store) ListCustomers(ctx context.Context, sc crmtype.Scope, p customer.ListParams, limit int) (crmtype.Page[*customer.Customer], error) {
+	var page crmtype.Page[*customer.Customer]
+	var rows []customerRow
+	q := s.customerColumns(s.db.NewSelect().Model(&rows))
+	for _, c := range s.customerFilter(sc, p.Filter) {
+		q = q.Where(c.sql, c.args...)
+	}
+	cmp, dir := ">", "ASC"
+	if p.Desc {
+		cmp, dir = "<", "DESC"
+	}
+	if p.After != "" {
+		var cur customerCursor
+		if err := crmtype.DecodeCursor(p.After, &cur); err != nil {
+			return page, err
+		}
+		if p.Sort == customer.ByName {
+			q = q.Where("c.name_key "+cmp+" ? OR (c.name_key = ? AND c.id "+cmp+" ?)", cur.Key, cur.Key, cur.ID)
+		} else {
+			q = q.Where("c.id "+cmp+" ?", cur.ID)
+		}
+	}
+	if p.Sort == customer.ByName {
+		q = q.OrderExpr("c.name_key " + dir).OrderExpr("c.id " + dir)
+	} else {
+		q = q.OrderExpr("c.id " + dir)
+	}
+	if err := q.Limit(int64(limit + 1)).Scan(ctx); err != nil {
+		return page, err
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	items, err := rowsToCustomers(rows)
+	if err != nil {
+		return page, err
+	}
+	page.Items = items
+	if more {
+		last := rows[len(rows)-1]
+		cur := customerCursor{ID: last.ID}
+		if p.Sort == customer.ByName {
+			cur.Key = last.NameKey
+		}
+		page.Next = crmtype.EncodeCursor(cur)
+	}
+	return page, nil
+}
+
+// CountCustomers implements customer.Store.
+func (s *Store) CountCustomers(ctx context.Context, sc crmtype.Scope, f customer.Filter) (int, error) {
+	q := s.db.NewSelect().Model((*customerRow)(nil))
+	for _, c := range s.customerFilter(sc, f) {
+		q = q.Where(c.sql, c.args...)
+	}
+	n, err := q.Count(ctx)
+	return int(n), err
+}
+
+// SearchCustomers implements customer.Store.
+func (s *Store) SearchCustomers(ctx context.Context, sc crmtype.Scope, sq searchtext.Query, f customer.Filter, limit int) ([]customer.SearchHit, error) {
+	var rows []customerRow
+	q := s.customerColumns(s.db.NewSelect().Model(&rows))
+	if s.pg {
+		tsq := sq.TSQuery()
+		q = q.Join("JOIN crm_customer_search AS s ON s.workspace_id = c.workspace_id AND s.customer_id = c.id").
+			ColumnExpr("ts_rank(s.doc, ?::tsquery) AS score", tsq).
+			Where("s.workspace_id = ?", string(sc.Workspace)).
+			Where("s.doc @@ ?::tsquery", tsq)
+	} else {
+		q = q.Join("JOIN crm_customer_search AS s ON s.workspace_id = c.workspace_id AND s.customer_id = c.id").
+			Join("JOIN crm_customer_fts AS f ON f.rowid = s.docid").
+			ColumnExpr("-bm25(crm_customer_fts) AS score").
+			Where("s.workspace_id = ?", string(sc.Workspace)).
+			Where("crm_customer_fts MATCH ?", sq.FTS5())
+	}
+	for _, c := range s.customerFilter(sc, f) {
+		q = q.Where(c.sql, c.args...)
+	}
+	if err := q.OrderExpr("score DESC").OrderExpr("c.id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	hits := make([]customer.SearchHit, len(rows))
+	for i := range rows {
+		c, err := rows[i].toCustomer()
+		if err != nil {
+			return nil, err
+		}
+		hits[i] = customer.SearchHit{Customer: c, Score: rows[i].Score}
+	}
+	return hits, nil
+}
+
+// FindByIdentity implements customer.Store.
+func (s *Store) FindByIdentity(ctx context.Context, sc crmtype.Scope, kind customer.IdentityKind, system, value string) (*customer.Customer, error) {
+	var row customerRow
+	q := s.customerColumns(s.db.NewSelect().Model(&row)).
+		Where("c.id = (SELECT i.customer_id FROM crm_identities AS i WHERE i.workspace_id = ? AND i.kind = ? AND i.system = ? AND i.value = ?)",
+			string(sc.Workspace), string(kind), system, value).
+		Where("c.deleted_at IS NULL")
+	if err := where(q, "c", sc).Scan(ctx); err != nil {
+		return nil, mapError(err)
+	}
+	return row.toCustomer()
+}
+
+// AddIdentity implements customer.Store.
+func (s *Store) AddIdentity(ctx context.Context, sc crmtype.Scope, id *customer.Identity) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		if _, err := tx.lockCustomer(ctx, sc, id.CustomerID, false); err != nil {
+			return err
+		}
+		if err := tx.checkIdentitiesFree(ctx, sc, []customer.Identity{*id}); err != nil {
+			return err
+		}
+		if err := tx.insertIdentities(ctx, sc, []customer.Identity{*id}); err != nil {
+			return err
+		}
+		return tx.reindex(ctx, sc, id.CustomerID)
+	})
+}
+
+// RemoveIdentity implements customer.Store.
+func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID, identityID crmtype.ID) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		q := tx.db.NewDelete().Model((*identityRow)(nil)).Where("i.id = ?", identityID).Where("i.customer_id = ?", customerID)
+		res, err := where(q, "i", sc).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return crmtype.ErrNotFound
+		}
+		return tx.reindex(ctx, sc, customerID)
+	})
+}
