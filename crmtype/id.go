@@ -22,7 +22,9 @@ var idState struct {
 }
 
 // NewID returns a new UUIDv7 taken at t. IDs made in the same process are
-// strictly increasing, even within one millisecond.
+// strictly increasing, even within one millisecond or when the clock steps
+// back by less than a second; a t further in the past (a test clock, a
+// backfill) starts a new sequence at t.
 func NewID(t time.Time) ID {
 	var id ID
 	if _, err := rand.Read(id[:]); err != nil {
@@ -30,7 +32,7 @@ func NewID(t time.Time) ID {
 	}
 	ms := t.UnixMilli()
 	idState.Lock()
-	if ms <= idState.lastMS {
+	if ms <= idState.lastMS && ms > idState.lastMS-1000 {
 		ms = idState.lastMS
 		idState.counter++
 		if idState.counter > 0x0fff { // sequence exhausted: borrow the next millisecond

@@ -3,6 +3,7 @@ package crmtype
 import (
 	"context"
 	"fmt"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -20,7 +21,7 @@ func (w WorkspaceID) Validate() error {
 		return fmt.Errorf("%w: workspace id is longer than 64 bytes or not UTF-8", ErrNoWorkspace)
 	}
 	for _, r := range w {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) {
 			return fmt.Errorf("%w: workspace id contains a control character", ErrNoWorkspace)
 		}
 	}

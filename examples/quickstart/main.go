@@ -1,0 +1,443 @@
+// Command quickstart walks through kehu/crm on a SQLite file.
+//
+//	go run ./examples/quickstart            # uses ./crm.db
+//	go run ./examples/quickstart -db /tmp/x.db
+//
+// It opens (creating if needed) the database, migrates it, sets the
+// workspace's default phone region, defines two custom attributes (an enum
+// "tier" and a date "birthday"), adds companies and people written in
+// several scripts and countries, records purchases in four currencies,
+// searches, looks a customer up by email, updates one with a version check
+// (and shows that a stale version is refused with ErrConflict), and lists
+// everyone by name. What it does is printed as tables.
+//
+// It is idempotent: run it again on the same file and it finds the customers
+// it made before (by external id, then by email) instead of creating them
+// twice, and skips purchases whose order id is already recorded.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/width"
+
+	"github.com/kehu/crm"
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/store/sqlite"
+)
+
+// system is the external system whose ids the quickstart gives its records,
+// so that a second run can find them.
+const system = "quickstart"
+
+// person is one demo customer.
+type person struct {
+	key      string // external id in system
+	name     string
+	given    string
+	family   string
+	company  string // key of the company, "" for none
+	email    string
+	phone    string // as a person would write it
+	country  string
+	locale   string
+	timeZone string
+	tier     string
+	birthday string
+}
+
+var companies = []struct {
+	key, name, country string
+}{
+	{"co-alibaba", "阿里巴巴", "CN"},
+	{"co-mueller", "Müller & Söhne GmbH", "DE"},
+}
+
+var people = []person{
+	{key: "p-zhangsan", name: "张三", given: "三", family: "张", company: "co-alibaba",
+		email: "Zhang San <ZHANG.San@Example.CN>", phone: "138 0013 8000", // local Chinese mobile, read with the default region CN
+		country: "CN", locale: "zh-Hans-CN", timeZone: "Asia/Shanghai", tier: "gold", birthday: "1990-05-01"},
+	{key: "p-jose", name: "José Müller", given: "José", family: "Müller", company: "co-mueller",
+		email: "jose.mueller@example.de", phone: "+49 30 901820",
+		country: "DE", locale: "de-DE", timeZone: "Europe/Berlin", tier: "silver", birthday: "1985-11-23"},
+	{key: "p-yamada", name: "山田太郎", given: "太郎", family: "山田",
+		email: "taro.yamada@example.jp", phone: "+81 3-1234-5678",
+		country: "JP", locale: "ja-JP", timeZone: "Asia/Tokyo", tier: "bronze"},
+	{key: "p-priya", name: "Priya Sharma", given: "Priya", family: "Sharma",
+		email: "priya.sharma@example.in", phone: "+91 98765 43210",
+		country: "IN", locale: "hi-IN", timeZone: "Asia/Kolkata", tier: "silver", birthday: "1992-08-15"},
+	{key: "p-john", name: "John Smith", given: "John", family: "Smith",
+		email: "john.smith@example.com", phone: "+1 (650) 253-0000",
+		country: "US", locale: "en-US", timeZone: "America/Los_Angeles"},
+	{key: "p-olga", name: "Ольга Иванова", given: "Ольга", family: "Иванова",
+		email: "olga@example.ru", phone: "+7 495 123-45-67",
+		country: "RU", locale: "ru-RU", timeZone: "Europe/Moscow", tier: "bronze"},
+}
+
+var purchases = []struct {
+	order, person string
+	minor         int64
+	currency      string
+	quantity      int64
+	channel       string
+	at            time.Time
+}{
+	{"QS-1001", "p-zhangsan", 29900, "CNY", 1, "web", time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC)},
+	{"QS-1002", "p-zhangsan", 12800, "CNY", 2, "store", time.Date(2025, 6, 18, 4, 0, 0, 0, time.UTC)},
+	{"QS-1003", "p-jose", 4990, "EUR", 1, "web", time.Date(2025, 4, 2, 15, 12, 0, 0, time.UTC)},
+	{"QS-1004", "p-yamada", 3980, "JPY", 3, "store", time.Date(2025, 5, 5, 2, 45, 0, 0, time.UTC)},
+	{"QS-1005", "p-john", 2500, "USD", 1, "phone", time.Date(2025, 7, 4, 19, 0, 0, 0, time.UTC)},
+	{"QS-1006", "p-priya", 1999, "USD", 1, "web", time.Date(2025, 9, 9, 11, 11, 0, 0, time.UTC)},
+}
+
+func main() {
+	dbPath := flag.String("db", "crm.db", "path of the SQLite database file (created if missing)")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("quickstart: ")
+
+	ctx := crm.WithActor(context.Background(), "system:quickstart")
+
+	db, err := sqlite.Open(ctx, *dbPath)
+	if err != nil {
+		log.Fatalf("open database: %v", err)
+	}
+	defer db.Close()
+	client, err := crm.New(db, nil)
+	if err != nil {
+		log.Fatalf("new client: %v", err)
+	}
+	if err := client.Migrate(ctx); err != nil {
+		log.Fatalf("migrate: %v", err)
+	}
+	fmt.Printf("Database %s is migrated.\n\n", *dbPath)
+
+	ws := client.Workspace("quickstart")
+	if err := ws.UpdateSettings(ctx, crm.Settings{DefaultRegion: "CN"}); err != nil {
+		log.Fatalf("set default region: %v", err)
+	}
+	settings, err := ws.Settings(ctx)
+	if err != nil {
+		log.Fatalf("read settings: %v", err)
+	}
+	fmt.Printf("Workspace %q: phone numbers without a country code are read as %s numbers.\n\n", ws.ID, settings.DefaultRegion)
+
+	// Custom attributes. DefineAttribute adds or updates, so it is safe to repeat.
+	for _, d := range []customer.AttributeDef{
+		{Key: "tier", Label: "Tier", Type: customer.TypeEnum, Options: []string{"gold", "silver", "bronze"}},
+		{Key: "birthday", Label: "Birthday", Type: customer.TypeDate},
+	} {
+		if _, err := ws.Customers.DefineAttribute(ctx, d); err != nil {
+			log.Fatalf("define attribute %q: %v", d.Key, err)
+		}
+	}
+	defs, err := ws.Customers.Attributes(ctx)
+	if err != nil {
+		log.Fatalf("read attributes: %v", err)
+	}
+	t := newTable("Attribute", "Type", "Options")
+	for _, d := range defs {
+		t.row(d.Key, string(d.Type), strings.Join(d.Options, ", "))
+	}
+	t.print("Custom attributes")
+
+	// Companies, then the people who work for them.
+	byKey := map[string]*customer.Customer{}
+	names := map[crmtype.ID]string{}
+	t = newTable("Customer", "Kind", "Status", "Email", "Phone (E.164)")
+	for _, co := range companies {
+		c, status := ensure(ctx, ws.Customers, co.key, "", customer.CreateParams{
+			Kind: customer.Company, Name: co.name, Address: customer.Address{Country: co.country},
+			Stage: customer.StageCustomer,
+		})
+		byKey[co.key], names[c.ID] = c, c.Name
+		t.row(c.Name, string(c.Kind), status, c.Email(), c.Phone())
+	}
+	for _, p := range people {
+		attrs := map[string]any{}
+		if p.tier != "" {
+			attrs["tier"] = p.tier
+		}
+		if p.birthday != "" {
+			attrs["birthday"] = p.birthday
+		}
+		var companyID crmtype.ID
+		if p.company != "" {
+			companyID = byKey[p.company].ID
+		}
+		c, status := ensure(ctx, ws.Customers, p.key, p.email, customer.CreateParams{
+			Name: p.name, GivenName: p.given, FamilyName: p.family, CompanyID: companyID,
+			Address: customer.Address{Country: p.country}, Locale: p.locale, TimeZone: p.timeZone,
+			Source: "quickstart", Attributes: attrs,
+			Identities: []customer.IdentityParams{
+				{Kind: customer.Email, Value: p.email, Label: "work"},
+				{Kind: customer.Phone, Value: p.phone, Label: "mobile"},
+			},
+		})
+		byKey[p.key], names[c.ID] = c, c.Name
+		t.row(c.Name, string(c.Kind), status, c.Email(), c.Phone())
+	}
+	t.print("Customers")
+
+	// Purchases: the order id makes each one unique, so a repeat is skipped.
+	t = newTable("Order", "Customer", "Amount", "Qty", "Channel", "Status")
+	for _, pu := range purchases {
+		c := byKey[pu.person]
+		status := "recorded"
+		_, err := ws.Customers.RecordPurchase(ctx, customer.PurchaseParams{
+			CustomerID: c.ID, OccurredAt: pu.at, Amount: crmtype.Money{Minor: pu.minor, Currency: pu.currency},
+			Quantity: pu.quantity, Channel: pu.channel, OrderID: pu.order,
+		})
+		switch {
+		case errors.Is(err, crm.ErrConflict):
+			status = "already recorded, skipped"
+		case err != nil:
+			log.Fatalf("record purchase %s: %v", pu.order, err)
+		}
+		t.row(pu.order, c.Name, formatMoney(crmtype.Money{Minor: pu.minor, Currency: pu.currency}), fmt.Sprint(pu.quantity), pu.channel, status)
+	}
+	t.print("Purchases")
+
+	t = newTable("Customer", "Purchases", "Totals", "First", "Last")
+	for _, p := range people {
+		c := byKey[p.key]
+		st, err := ws.Customers.PurchaseStats(ctx, c.ID)
+		if err != nil {
+			log.Fatalf("purchase stats of %s: %v", c.Name, err)
+		}
+		if st.Count == 0 {
+			continue
+		}
+		totals := make([]string, len(st.Totals))
+		for i, m := range st.Totals {
+			totals[i] = formatMoney(m)
+		}
+		t.row(c.Name, fmt.Sprint(st.Count), strings.Join(totals, ", "), st.First.Format(time.DateOnly), st.Last.Format(time.DateOnly))
+	}
+	t.print("Purchase statistics")
+
+	// Search: by a single Han character, without the accent, and by a phone
+	// number written differently from how it was entered.
+	t = newTable("Query", "Hits")
+	for _, q := range []string{"张", "jose", "+86 138-0013-8000", "(650) 253", "müller"} {
+		hits, err := ws.Customers.Search(ctx, q, customer.SearchParams{})
+		if err != nil {
+			log.Fatalf("search %q: %v", q, err)
+		}
+		found := make([]string, len(hits))
+		for i, h := range hits {
+			found[i] = h.Customer.Name
+		}
+		t.row(q, strings.Join(found, ", "))
+	}
+	t.print("Search")
+
+	// Lookups: emails are stored lower-cased; phones in E.164.
+	t = newTable("Lookup", "Found")
+	for _, l := range []struct {
+		label string
+		find  func() (*customer.Customer, error)
+	}{
+		{"email ZHANG.SAN@EXAMPLE.CN", func() (*customer.Customer, error) { return ws.Customers.ByEmail(ctx, "ZHANG.SAN@EXAMPLE.CN") }},
+		{"email Jose.Mueller@Example.DE", func() (*customer.Customer, error) { return ws.Customers.ByEmail(ctx, "Jose.Mueller@Example.DE") }},
+		{"phone 0086 138 0013 8000", func() (*customer.Customer, error) { return ws.Customers.ByPhone(ctx, "0086 138 0013 8000") }},
+		{"external id quickstart/p-yamada", func() (*customer.Customer, error) {
+			return ws.Customers.ByExternalID(ctx, system, "p-yamada")
+		}},
+		{"email nobody@example.com", func() (*customer.Customer, error) { return ws.Customers.ByEmail(ctx, "nobody@example.com") }},
+	} {
+		c, err := l.find()
+		switch {
+		case errors.Is(err, crm.ErrNotFound):
+			t.row(l.label, "(not found)")
+		case err != nil:
+			log.Fatalf("lookup %s: %v", l.label, err)
+		default:
+			t.row(l.label, c.Name)
+		}
+	}
+	t.print("Lookups")
+
+	// Optimistic locking: read, update with the version read, then try again
+	// with the now stale version.
+	zhang, err := ws.Customers.Get(ctx, byKey["p-zhangsan"].ID)
+	if err != nil {
+		log.Fatalf("get 张三: %v", err)
+	}
+	updated, err := ws.Customers.Update(ctx, zhang.ID, customer.UpdateParams{
+		Version: zhang.Version,
+		Stage:   customer.Ptr(customer.StageCustomer),
+		Tags:    customer.Ptr([]string{"vip", "early-adopter"}),
+	})
+	if err != nil {
+		log.Fatalf("update 张三: %v", err)
+	}
+	t = newTable("Update", "Version", "Result")
+	t.row("stage=customer, tags=vip,early-adopter", fmt.Sprint(zhang.Version), fmt.Sprintf("ok, now version %d", updated.Version))
+	_, err = ws.Customers.Update(ctx, zhang.ID, customer.UpdateParams{
+		Version: zhang.Version, // stale: the update above increased it
+		Stage:   customer.Ptr(customer.StageChurned),
+	})
+	var ce *crm.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		t.row("stage=churned", fmt.Sprint(zhang.Version), "ErrConflict: "+ce.Field+" is stale, nothing changed")
+	case err == nil:
+		log.Fatal("update 张三 with a stale version: succeeded, want ErrConflict")
+	default:
+		log.Fatalf("update 张三 with a stale version: %v", err)
+	}
+	t.print("Update with a version check (张三)")
+
+	// Everyone, by name under the Unicode collation algorithm: Latin, then
+	// Cyrillic, then Han.
+	t = newTable("Name", "Kind", "Company", "Country", "Email", "Phone", "Tier", "Birthday", "Tags", "Ver")
+	var after crmtype.Cursor
+	for {
+		page, err := ws.Customers.List(ctx, customer.ListParams{Sort: customer.ByName, Limit: 100, After: after})
+		if err != nil {
+			log.Fatalf("list customers: %v", err)
+		}
+		for _, c := range page.Items {
+			company := ""
+			if !c.CompanyID.IsZero() {
+				company = names[c.CompanyID]
+			}
+			t.row(c.Name, string(c.Kind), company, c.Address.Country, c.Email(), c.Phone(),
+				attr(c, "tier"), attr(c, "birthday"), strings.Join(c.Tags, ","), fmt.Sprint(c.Version))
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	t.print("All customers, by name")
+}
+
+// ensure returns the customer holding the external id key, or else the one
+// holding email, or else creates it from p (adding the external id), and
+// says which it did.
+func ensure(ctx context.Context, s *customer.Service, key, email string, p customer.CreateParams) (*customer.Customer, string) {
+	c, err := s.ByExternalID(ctx, system, key)
+	if err == nil {
+		return c, "existing"
+	}
+	if !errors.Is(err, crm.ErrNotFound) {
+		log.Fatalf("look up %s by external id %s: %v", p.Name, key, err)
+	}
+	if email != "" {
+		c, err := s.ByEmail(ctx, email)
+		if err == nil {
+			// Made by someone else: tag it with our external id so that the
+			// next run finds it directly.
+			if _, err := s.AddIdentity(ctx, c.ID, customer.IdentityParams{Kind: customer.ExternalID, System: system, Value: key}); err != nil {
+				log.Fatalf("add external id %s to %s: %v", key, c.Name, err)
+			}
+			return c, "existing (by email)"
+		}
+		if !errors.Is(err, crm.ErrNotFound) {
+			log.Fatalf("look up %s by email: %v", p.Name, err)
+		}
+	}
+	p.Identities = append(p.Identities, customer.IdentityParams{Kind: customer.ExternalID, System: system, Value: key})
+	c, err = s.Create(ctx, p)
+	if err != nil {
+		log.Fatalf("create %s: %v", p.Name, err)
+	}
+	return c, "created"
+}
+
+// attr formats a custom attribute value for display.
+func attr(c *customer.Customer, key string) string {
+	v, ok := c.Attributes[key]
+	if !ok {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// formatMoney shows m in major units with the currency's own number of
+// decimals, e.g. "299.00 CNY" or "3980 JPY".
+func formatMoney(m crmtype.Money) string {
+	digits, err := customer.CurrencyDigits(m.Currency)
+	if err != nil {
+		return m.String()
+	}
+	if digits == 0 {
+		return fmt.Sprintf("%d %s", m.Minor, m.Currency)
+	}
+	scale := int64(1)
+	for range digits {
+		scale *= 10
+	}
+	sign := ""
+	minor := m.Minor
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d.%0*d %s", sign, minor/scale, digits, minor%scale, m.Currency)
+}
+
+// table prints rows aligned by their display width: East Asian wide and
+// full-width characters (张三, 山田太郎) take two terminal columns and
+// combining marks none, which text/tabwriter (counting runes) would get wrong.
+type table struct {
+	head []string
+	rows [][]string
+}
+
+func newTable(head ...string) *table { return &table{head: head} }
+
+func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) print(title string) { t.write(os.Stdout, title) }
+
+func (t *table) write(w io.Writer, title string) {
+	rule := make([]string, len(t.head))
+	widths := make([]int, len(t.head))
+	for _, r := range append([][]string{t.head}, t.rows...) {
+		for i, c := range r {
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for i := range rule {
+		rule[i] = strings.Repeat("-", widths[i])
+	}
+	fmt.Fprintf(w, "%s\n", title)
+	for _, r := range append([][]string{t.head, rule}, t.rows...) {
+		var b strings.Builder
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(w, "  "+strings.TrimRight(b.String(), " "))
+	}
+	fmt.Fprintln(w)
+}
+
+// displayWidth returns how many terminal columns s takes.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == '\u200b':
+		case width.LookupRune(r).Kind() == width.EastAsianWide, width.LookupRune(r).Kind() == width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
