@@ -112,7 +112,9 @@ func (p IdentityParams) needsRegion() bool {
 		return false
 	}
 	v := strings.TrimSpace(norm.NFKC.String(p.Value))
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "tel:"), "TEL:")
+	if len(v) >= 4 && strings.EqualFold(v[:4], "tel:") {
+		v = v[4:]
+	}
 	return !strings.HasPrefix(v, "+") && !strings.HasPrefix(v, "00")
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kehu/crm/crmtype"
@@ -459,7 +460,7 @@ func (s *Service) cleanFilter(ctx context.Context, sc crmtype.Scope, f Filter) (
 	if f.EmailPrefix, err = singleLine("email_prefix", f.EmailPrefix, 254, false); err != nil {
 		return f, err
 	}
-	f.EmailPrefix = lowerASCII(f.EmailPrefix)
+	f.EmailPrefix = strings.ToLower(f.EmailPrefix) // as CanonicalEmail lower-cases stored emails
 	if f.Deleted < ExcludeDeleted || f.Deleted > OnlyDeleted {
 		return f, crmtype.Invalid("deleted", "is not a known choice")
 	}
@@ -508,16 +509,6 @@ func (s *Service) cleanFilter(ctx context.Context, sc crmtype.Scope, f Filter) (
 	}
 	f.Attributes = out
 	return f, nil
-}
-
-func lowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // AddIdentity gives customer id another identity. ErrConflict (naming the

@@ -154,5 +154,8 @@ func cleanTags(tags []string) ([]string, error) {
 	if len(out) > 100 {
 		return nil, crmtype.Invalid("tags", "at most 100 tags are allowed")
 	}
+	if len(out) == 0 {
+		return nil, nil // no tags reads back as nil; keep what Create returns equal to Get
+	}
 	return out, nil
 }

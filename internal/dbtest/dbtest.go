@@ -156,7 +156,7 @@ func (g *Guard) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 // Check returns why query breaks the tenancy rule, or "".
 func Check(query string) string {
-	q := strings.TrimSpace(query)
+	q := strings.ToLower(strings.TrimSpace(query)) // SQL identifiers and keywords ignore case
 	head := strings.ToUpper(q[:min(len(q), 16)])
 	for _, ddl := range []string{"CREATE", "DROP", "ALTER", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"} {
 		if strings.HasPrefix(head, ddl) {
