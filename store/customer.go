@@ -153,27 +153,47 @@ func (s *Store) checkIdentitiesFree(ctx context.Context, sc crmtype.Scope, ids [
 		return nil
 	}
 	type key struct{ kind, system, value string }
+	type group struct{ kind, system string }
 	mine := make(map[key]crmtype.ID, len(ids))
-	values := make([]string, 0, len(ids))
+	// The values by kind and system, so that each lookup is an equality on
+	// the whole unique index (workspace_id, kind, system, value); a lookup
+	// by value alone would scan every identity of the workspace.
+	var groups []group
+	values := map[group][]string{}
 	for _, id := range ids {
 		k := key{string(id.Kind), id.System, id.Value}
 		if holder, ok := mine[k]; ok && holder != id.CustomerID {
 			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value, HeldBy: holder}
 		}
 		mine[k] = id.CustomerID
-		values = append(values, id.Value)
-	}
-	for i := 0; i < len(values); i += batchRows {
-		var taken []identityRow
-		q := s.db.NewSelect().Model(&taken).Column("i.customer_id", "i.kind", "i.system", "i.value").
-			Where("i.value IN (?)", bun.In(values[i:min(i+batchRows, len(values))]))
-		if err := where(q, "i", sc).Scan(ctx); err != nil {
-			return err
+		g := group{string(id.Kind), id.System}
+		if _, ok := values[g]; !ok {
+			groups = append(groups, g)
 		}
-		for _, t := range taken {
-			if _, ok := mine[key{t.Kind, t.System, t.Value}]; ok {
-				return &crmtype.ConflictError{Resource: "identity", Field: t.Kind, Value: t.Value, HeldBy: t.CustomerID}
+		values[g] = append(values[g], id.Value)
+	}
+	var taken map[key]crmtype.ID
+	for _, g := range groups {
+		vs := values[g]
+		for i := 0; i < len(vs); i += batchRows {
+			var rows []identityRow
+			q := s.db.NewSelect().Model(&rows).Column("i.customer_id", "i.kind", "i.system", "i.value").
+				Where("i.kind = ?", g.kind).Where("i.system = ?", g.system).
+				Where("i.value IN (?)", bun.In(vs[i:min(i+batchRows, len(vs))]))
+			if err := where(q, "i", sc).Scan(ctx); err != nil {
+				return err
 			}
+			for _, r := range rows {
+				if taken == nil {
+					taken = map[key]crmtype.ID{}
+				}
+				taken[key{r.Kind, r.System, r.Value}] = r.CustomerID
+			}
+		}
+	}
+	for _, id := range ids {
+		if holder, ok := taken[key{string(id.Kind), id.System, id.Value}]; ok {
+			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value, HeldBy: holder}
 		}
 	}
 	return nil

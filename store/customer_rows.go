@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -76,10 +77,21 @@ type tagRow struct {
 // algorithm (root locale): byte order of keys is collation order of names,
 // the same on every database.
 func nameKey(name string) []byte {
-	var buf collate.Buffer
-	k := collate.New(language.Und).KeyFromString(&buf, name)
-	return append([]byte(nil), k...)
+	k := keyers.Get().(*keyer)
+	key := append([]byte(nil), k.c.KeyFromString(&k.buf, name)...)
+	k.buf.Reset()
+	keyers.Put(k)
+	return key
 }
+
+// keyer is a collator with its buffer. A collate.Collator is not safe for
+// concurrent use and costly to build, so each goroutine borrows one.
+type keyer struct {
+	c   *collate.Collator
+	buf collate.Buffer
+}
+
+var keyers = sync.Pool{New: func() any { return &keyer{c: collate.New(language.Und)} }}
 
 func toCustomerRow(sc crmtype.Scope, c *customer.Customer) (*customerRow, error) {
 	attrs := c.Attributes
