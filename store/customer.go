@@ -256,7 +256,7 @@ func (s *Store) reindex(ctx context.Context, sc crmtype.Scope, ids ...crmtype.ID
 		return nil
 	}
 	var rows []customerRow
-	q := s.customerColumns(s.db.NewSelect().Model(&rows)).Where("c.id IN (?)", bun.In(ids))
+	q := s.db.NewSelect().Model(&rows).Where("c.id IN (?)", bun.In(ids))
 	if err := where(q, "c", sc).Scan(ctx); err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ func (s *Store) reindex(ctx context.Context, sc crmtype.Scope, ids ...crmtype.ID
 // GetCustomer implements customer.Store.
 func (s *Store) GetCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, includeDeleted bool) (*customer.Customer, error) {
 	var row customerRow
-	q := s.customerColumns(s.db.NewSelect().Model(&row)).Where("c.id = ?", id)
+	q := s.db.NewSelect().Model(&row).Where("c.id = ?", id)
 	if !includeDeleted {
 		q = q.Where("c.deleted_at IS NULL")
 	}
@@ -302,13 +302,14 @@ func (s *Store) GetCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID
 }
 
 // lockCustomer reads a customer for update inside a transaction.
-func (s *Store) lockCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, deleted bool) (*customer.Customer, error) {
+func (s *Store) lockCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, which customer.Deleted) (*customer.Customer, error) {
 	var row customerRow
-	q := s.customerColumns(s.db.NewSelect().Model(&row)).Where("c.id = ?", id)
-	if deleted {
-		q = q.Where("c.deleted_at IS NOT NULL")
-	} else {
+	q := s.db.NewSelect().Model(&row).Where("c.id = ?", id)
+	switch which {
+	case customer.ExcludeDeleted:
 		q = q.Where("c.deleted_at IS NULL")
+	case customer.OnlyDeleted:
+		q = q.Where("c.deleted_at IS NOT NULL")
 	}
 	if s.pg {
 		q = q.For("UPDATE OF c")
@@ -323,7 +324,7 @@ func (s *Store) lockCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.I
 func (s *Store) UpdateCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, version int64, change func(*customer.Customer) error) (*customer.Customer, error) {
 	var out *customer.Customer
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
-		c, err := tx.lockCustomer(ctx, sc, id, false)
+		c, err := tx.lockCustomer(ctx, sc, id, customer.ExcludeDeleted)
 		if err != nil {
 			return err
 		}
@@ -414,7 +415,11 @@ func equalStrings(a, b []string) bool {
 func (s *Store) SetCustomerDeleted(ctx context.Context, sc crmtype.Scope, id crmtype.ID, at *time.Time, now time.Time) (*customer.Customer, error) {
 	var out *customer.Customer
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
-		c, err := tx.lockCustomer(ctx, sc, id, at == nil)
+		which := customer.ExcludeDeleted
+		if at == nil {
+			which = customer.OnlyDeleted
+		}
+		c, err := tx.lockCustomer(ctx, sc, id, which)
 		if err != nil {
 			return err
 		}
@@ -465,7 +470,7 @@ type customerCursor struct {
 func (s *Store) ListCustomers(ctx context.Context, sc crmtype.Scope, p customer.ListParams, limit int) (crmtype.Page[*customer.Customer], error) {
 	var page crmtype.Page[*customer.Customer]
 	var rows []customerRow
-	q := s.customerColumns(s.db.NewSelect().Model(&rows))
+	q := s.db.NewSelect().Model(&rows)
 	for _, c := range s.customerFilter(sc, p.Filter) {
 		q = q.Where(c.sql, c.args...)
 	}
@@ -525,7 +530,7 @@ func (s *Store) CountCustomers(ctx context.Context, sc crmtype.Scope, f customer
 // SearchCustomers implements customer.Store.
 func (s *Store) SearchCustomers(ctx context.Context, sc crmtype.Scope, sq searchtext.Query, f customer.Filter, limit int) ([]customer.SearchHit, error) {
 	var rows []customerRow
-	q := s.customerColumns(s.db.NewSelect().Model(&rows))
+	q := s.db.NewSelect().Model(&rows).ColumnExpr("c.*")
 	if s.pg {
 		tsq := sq.TSQuery()
 		q = q.Join("JOIN crm_customer_search AS s ON s.workspace_id = c.workspace_id AND s.customer_id = c.id").
@@ -559,7 +564,7 @@ func (s *Store) SearchCustomers(ctx context.Context, sc crmtype.Scope, sq search
 // FindByIdentity implements customer.Store.
 func (s *Store) FindByIdentity(ctx context.Context, sc crmtype.Scope, kind customer.IdentityKind, system, value string) (*customer.Customer, error) {
 	var row customerRow
-	q := s.customerColumns(s.db.NewSelect().Model(&row)).
+	q := s.db.NewSelect().Model(&row).
 		Where("c.id = (SELECT i.customer_id FROM crm_identities AS i WHERE i.workspace_id = ? AND i.kind = ? AND i.system = ? AND i.value = ?)",
 			string(sc.Workspace), string(kind), system, value).
 		Where("c.deleted_at IS NULL")
@@ -572,7 +577,8 @@ func (s *Store) FindByIdentity(ctx context.Context, sc crmtype.Scope, kind custo
 // AddIdentity implements customer.Store.
 func (s *Store) AddIdentity(ctx context.Context, sc crmtype.Scope, id *customer.Identity) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
-		if _, err := tx.lockCustomer(ctx, sc, id.CustomerID, false); err != nil {
+		c, err := tx.lockCustomer(ctx, sc, id.CustomerID, customer.ExcludeDeleted)
+		if err != nil {
 			return err
 		}
 		if err := tx.checkIdentitiesFree(ctx, sc, []customer.Identity{*id}); err != nil {
@@ -581,13 +587,18 @@ func (s *Store) AddIdentity(ctx context.Context, sc crmtype.Scope, id *customer.
 		if err := tx.insertIdentities(ctx, sc, []customer.Identity{*id}); err != nil {
 			return err
 		}
-		return tx.reindex(ctx, sc, id.CustomerID)
+		return tx.saveIdentities(ctx, sc, c.ID, append(c.Identities, *id))
 	})
 }
 
-// RemoveIdentity implements customer.Store.
+// RemoveIdentity implements customer.Store. It works on soft-deleted
+// customers too, so that an identity they hold can be freed.
 func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID, identityID crmtype.ID) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		c, err := tx.lockCustomer(ctx, sc, customerID, customer.IncludeDeleted)
+		if err != nil {
+			return err
+		}
 		q := tx.db.NewDelete().Model((*identityRow)(nil)).Where("i.id = ?", identityID).Where("i.customer_id = ?", customerID)
 		res, err := where(q, "i", sc).Exec(ctx)
 		if err != nil {
@@ -596,6 +607,26 @@ func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID
 		if n, _ := res.RowsAffected(); n == 0 {
 			return crmtype.ErrNotFound
 		}
-		return tx.reindex(ctx, sc, customerID)
+		kept := make([]customer.Identity, 0, len(c.Identities))
+		for _, id := range c.Identities {
+			if id.ID != identityID {
+				kept = append(kept, id)
+			}
+		}
+		return tx.saveIdentities(ctx, sc, customerID, kept)
 	})
+}
+
+// saveIdentities rewrites the identities copy on the customer row and the
+// customer's search document.
+func (s *Store) saveIdentities(ctx context.Context, sc crmtype.Scope, customerID crmtype.ID, ids []customer.Identity) error {
+	enc, err := encodeIdentities(ids)
+	if err != nil {
+		return err
+	}
+	q := s.db.NewUpdate().Model((*customerRow)(nil)).Set("identities = ?", enc).Where("c.id = ?", customerID)
+	if _, err := where(q, "c", sc).Exec(ctx); err != nil {
+		return err
+	}
+	return s.reindex(ctx, sc, customerID)
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -15,8 +14,11 @@ import (
 	"github.com/kehu/crm/customer"
 )
 
-// customerRow is a crm_customers row, plus the identities and tags that
-// reads aggregate into it as JSON.
+// customerRow is a crm_customers row. Identities and Tags are JSON copies of
+// the customer's crm_identities and crm_customer_tags rows, written in the
+// same transaction: those tables enforce uniqueness and serve lookups and
+// filters, the copies let a customer be read with one single-table
+// statement.
 type customerRow struct {
 	bun.BaseModel `bun:"table:crm_customers,alias:c"`
 
@@ -41,14 +43,14 @@ type customerRow struct {
 	Source       string     `bun:"source"`
 	OwnerID      string     `bun:"owner_id"`
 	Attributes   string     `bun:"attributes"`
+	Identities   string     `bun:"identities"`
+	Tags         string     `bun:"tags"`
 	Version      int64      `bun:"version"`
 	CreatedAt    time.Time  `bun:"created_at"`
 	UpdatedAt    time.Time  `bun:"updated_at"`
 	DeletedAt    *time.Time `bun:"deleted_at"`
 
-	IdentitiesJSON string  `bun:"identities_json,scanonly"`
-	TagsJSON       string  `bun:"tags_json,scanonly"`
-	Score          float64 `bun:"score,scanonly"`
+	Score float64 `bun:"score,scanonly"`
 }
 
 type identityRow struct {
@@ -102,6 +104,18 @@ func toCustomerRow(sc crmtype.Scope, c *customer.Customer) (*customerRow, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode attributes: %w", err)
 	}
+	ids, err := encodeIdentities(c.Identities)
+	if err != nil {
+		return nil, err
+	}
+	tags := c.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	tb, err := json.Marshal(tags)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode tags: %w", err)
+	}
 	return &customerRow{
 		WorkspaceID: string(sc.Workspace), ID: c.ID, Kind: string(c.Kind),
 		Name: c.Name, NameFold: customer.FoldName(c.Name), NameKey: nameKey(c.Name),
@@ -109,7 +123,7 @@ func toCustomerRow(sc crmtype.Scope, c *customer.Customer) (*customerRow, error)
 		AddressLine1: c.Address.Line1, AddressLine2: c.Address.Line2, City: c.Address.City,
 		Region: c.Address.Region, PostalCode: c.Address.PostalCode, Country: c.Address.Country,
 		Locale: c.Locale, TimeZone: c.TimeZone, Stage: string(c.Stage), Source: c.Source,
-		OwnerID: c.OwnerID, Attributes: string(b), Version: c.Version,
+		OwnerID: c.OwnerID, Attributes: string(b), Identities: ids, Tags: string(tb), Version: c.Version,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, DeletedAt: c.DeletedAt,
 	}, nil
 }
@@ -130,64 +144,45 @@ func (r *customerRow) toCustomer() (*customer.Customer, error) {
 	if err := json.Unmarshal([]byte(r.Attributes), &c.Attributes); err != nil {
 		return nil, fmt.Errorf("store: decode attributes of %s: %w", r.ID, err)
 	}
-	if r.TagsJSON != "" {
-		if err := json.Unmarshal([]byte(r.TagsJSON), &c.Tags); err != nil {
-			return nil, fmt.Errorf("store: decode tags of %s: %w", r.ID, err)
-		}
-		sort.Strings(c.Tags)
+	if err := json.Unmarshal([]byte(r.Tags), &c.Tags); err != nil {
+		return nil, fmt.Errorf("store: decode tags of %s: %w", r.ID, err)
 	}
 	if len(c.Tags) == 0 {
 		c.Tags = nil
 	}
-	if r.IdentitiesJSON != "" {
-		var raw [][]string
-		if err := json.Unmarshal([]byte(r.IdentitiesJSON), &raw); err != nil {
-			return nil, fmt.Errorf("store: decode identities of %s: %w", r.ID, err)
-		}
-		for _, f := range raw {
-			if len(f) != 7 {
-				return nil, fmt.Errorf("store: decode identities of %s: %d fields", r.ID, len(f))
-			}
-			id, err := crmtype.ParseID(f[0])
-			if err != nil {
-				return nil, fmt.Errorf("store: decode identities of %s: %w", r.ID, err)
-			}
-			t, err := parseTime(f[6])
-			if err != nil {
-				return nil, fmt.Errorf("store: decode identities of %s: %w", r.ID, err)
-			}
-			c.Identities = append(c.Identities, customer.Identity{ID: id, CustomerID: r.ID,
-				Kind: customer.IdentityKind(f[1]), System: f[2], Value: f[3], Label: f[4], Raw: f[5], CreatedAt: t})
-		}
-		sort.Slice(c.Identities, func(i, j int) bool {
-			return string(c.Identities[i].ID[:]) < string(c.Identities[j].ID[:])
-		})
+	var ids []storedIdentity
+	if err := json.Unmarshal([]byte(r.Identities), &ids); err != nil {
+		return nil, fmt.Errorf("store: decode identities of %s: %w", r.ID, err)
+	}
+	for _, id := range ids {
+		c.Identities = append(c.Identities, customer.Identity{ID: id.ID, CustomerID: r.ID, Kind: id.Kind,
+			System: id.System, Value: id.Value, Label: id.Label, Raw: id.Raw, CreatedAt: id.CreatedAt.UTC()})
 	}
 	return c, nil
 }
 
-// parseTime reads a timestamp as SQLite stores bun's literals or as
-// PostgreSQL renders timestamptz in JSON.
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("store: unreadable timestamp %q", s)
+// storedIdentity is the JSON form of an identity inside crm_customers.identities.
+type storedIdentity struct {
+	ID        crmtype.ID            `json:"i"`
+	Kind      customer.IdentityKind `json:"k"`
+	System    string                `json:"s,omitempty"`
+	Value     string                `json:"v"`
+	Label     string                `json:"l,omitempty"`
+	Raw       string                `json:"r,omitempty"`
+	CreatedAt time.Time             `json:"t"`
 }
 
-// customerColumns selects a customer with its identities and tags in one
-// statement.
-func (s *Store) customerColumns(q *bun.SelectQuery) *bun.SelectQuery {
-	if s.pg {
-		return q.ColumnExpr("c.*").
-			ColumnExpr(`(SELECT coalesce(json_agg(json_build_array(i.id::text, i.kind, i.system, i.value, i.label, i.raw, i.created_at)), '[]') FROM crm_identities AS i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.id) AS identities_json`).
-			ColumnExpr(`(SELECT coalesce(json_agg(t.tag), '[]') FROM crm_customer_tags AS t WHERE t.workspace_id = c.workspace_id AND t.customer_id = c.id) AS tags_json`)
+func encodeIdentities(ids []customer.Identity) (string, error) {
+	out := make([]storedIdentity, len(ids))
+	for i, id := range ids {
+		out[i] = storedIdentity{ID: id.ID, Kind: id.Kind, System: id.System, Value: id.Value,
+			Label: id.Label, Raw: id.Raw, CreatedAt: id.CreatedAt}
 	}
-	return q.ColumnExpr("c.*").
-		ColumnExpr(`(SELECT json_group_array(json_array(i.id, i.kind, i.system, i.value, i.label, i.raw, i.created_at)) FROM crm_identities AS i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.id) AS identities_json`).
-		ColumnExpr(`(SELECT json_group_array(t.tag) FROM crm_customer_tags AS t WHERE t.workspace_id = c.workspace_id AND t.customer_id = c.id) AS tags_json`)
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", fmt.Errorf("store: encode identities: %w", err)
+	}
+	return string(b), nil
 }
 
 func rowsToCustomers(rows []customerRow) ([]*customer.Customer, error) {

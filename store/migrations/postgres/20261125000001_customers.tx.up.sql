@@ -27,6 +27,8 @@ CREATE TABLE crm_customers (
     source        text NOT NULL DEFAULT '',
     owner_id      text NOT NULL DEFAULT '',
     attributes    jsonb NOT NULL DEFAULT '{}',
+    identities    text NOT NULL DEFAULT '[]',
+    tags          text NOT NULL DEFAULT '[]',
     version       bigint NOT NULL,
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,

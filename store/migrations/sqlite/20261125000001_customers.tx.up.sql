@@ -27,6 +27,8 @@ CREATE TABLE crm_customers (
     source        TEXT NOT NULL DEFAULT '',
     owner_id      TEXT NOT NULL DEFAULT '',
     attributes    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attributes)),
+    identities    TEXT NOT NULL DEFAULT '[]',
+    tags          TEXT NOT NULL DEFAULT '[]',
     version       INTEGER NOT NULL,
     created_at    TIMESTAMP NOT NULL,
     updated_at    TIMESTAMP NOT NULL,
