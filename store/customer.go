@@ -17,9 +17,6 @@ import (
 
 var _ customer.Store = (*Store)(nil)
 
-// batchRows is how many rows one multi-row INSERT carries.
-const batchRows = 500
-
 // DefaultRegion implements customer.Store.
 func (s *Store) DefaultRegion(ctx context.Context, sc crmtype.Scope) (string, error) {
 	var region string
@@ -76,20 +73,14 @@ func (s *Store) InsertCustomers(ctx context.Context, sc crmtype.Scope, cs []*cus
 		if err := tx.checkIdentitiesFree(ctx, sc, ids); err != nil {
 			return err
 		}
-		for i := 0; i < len(rows); i += batchRows {
-			chunk := rows[i:min(i+batchRows, len(rows))]
-			if _, err := tx.db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-				return mapError(err)
-			}
+		if err := insertChunks(ctx, tx.db, rows); err != nil {
+			return mapError(err)
 		}
 		if err := tx.insertIdentities(ctx, sc, ids); err != nil {
 			return err
 		}
-		for i := 0; i < len(tags); i += batchRows {
-			chunk := tags[i:min(i+batchRows, len(tags))]
-			if _, err := tx.db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-				return mapError(err)
-			}
+		if err := insertChunks(ctx, tx.db, tags); err != nil {
+			return mapError(err)
 		}
 		return tx.putSearchDocs(ctx, sc, docs)
 	})
@@ -205,14 +196,11 @@ func (s *Store) insertIdentities(ctx context.Context, sc crmtype.Scope, ids []cu
 		rows[i] = identityRow{WorkspaceID: string(sc.Workspace), ID: id.ID, CustomerID: id.CustomerID,
 			Kind: string(id.Kind), System: id.System, Value: id.Value, Label: id.Label, Raw: id.Raw, CreatedAt: id.CreatedAt}
 	}
-	for i := 0; i < len(rows); i += batchRows {
-		chunk := rows[i:min(i+batchRows, len(rows))]
-		if _, err := s.db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-			if constraintKind(err) == "unique" { // lost a race with a concurrent writer
-				return &crmtype.ConflictError{Resource: "identity", Reason: "is already taken"}
-			}
-			return mapError(err)
+	if err := insertChunks(ctx, s.db, rows); err != nil {
+		if constraintKind(err) == "unique" { // lost a race with a concurrent writer
+			return &crmtype.ConflictError{Resource: "identity", Reason: "is already taken"}
 		}
+		return mapError(err)
 	}
 	return nil
 }

@@ -76,14 +76,11 @@ func (s *Store) InsertPurchases(ctx context.Context, sc crmtype.Scope, ps []*cus
 				return &crmtype.ConflictError{Resource: "purchase", Field: "order_id", Value: *taken[0].OrderID, HeldBy: taken[0].ID}
 			}
 		}
-		for i := 0; i < len(rows); i += batchRows {
-			chunk := rows[i:min(i+batchRows, len(rows))]
-			if _, err := tx.db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
-				if constraintKind(err) == "unique" {
-					return &crmtype.ConflictError{Resource: "purchase", Field: "order_id", Reason: "is already recorded"}
-				}
-				return mapError(err)
+		if err := insertChunks(ctx, tx.db, rows); err != nil {
+			if constraintKind(err) == "unique" { // lost a race with a concurrent writer
+				return &crmtype.ConflictError{Resource: "purchase", Field: "order_id", Reason: "is already recorded"}
 			}
+			return mapError(err)
 		}
 		return nil
 	})

@@ -105,3 +105,18 @@ func where[Q interface {
 	expr, args := ws(alias, sc)
 	return q.Where(expr, args...)
 }
+
+// batchRows is how many rows one multi-row INSERT carries.
+const batchRows = 500
+
+// insertChunks inserts rows (a slice of bun models) in multi-row statements
+// of at most batchRows rows.
+func insertChunks[T any](ctx context.Context, db bun.IDB, rows []T) error {
+	for i := 0; i < len(rows); i += batchRows {
+		chunk := rows[i:min(i+batchRows, len(rows))]
+		if _, err := db.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
