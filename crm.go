@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/event"
 	"github.com/kehu/crm/store"
 )
 
@@ -42,6 +44,14 @@ func WithActor(ctx context.Context, actor string) context.Context {
 type Config struct {
 	// Clock gives every timestamp the SDK stores. Default: crmtype.SystemClock.
 	Clock crmtype.Clock
+	// OutboxLease is how long a batch from Events.Next stays with the worker
+	// that took it before it is delivered again. Default: one minute.
+	OutboxLease time.Duration
+}
+
+// EventTypes lists every event type the SDK records.
+func EventTypes() []string {
+	return append([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes...)
 }
 
 // Client is the entry point: it holds the database and hands out
@@ -50,6 +60,7 @@ type Client struct {
 	db    *bun.DB // nil for a client bound to a transaction
 	store *store.Store
 	clock crmtype.Clock
+	lease time.Duration
 }
 
 // New returns a Client over db, which must use bun's sqlitedialect or
@@ -81,7 +92,7 @@ func New(db *bun.DB, cfg *Config) (*Client, error) {
 	if clock == nil {
 		clock = crmtype.SystemClock{}
 	}
-	return &Client{db: db, store: store.New(db), clock: clock}, nil
+	return &Client{db: db, store: store.New(db), clock: clock, lease: cfg.OutboxLease}, nil
 }
 
 // Migrate creates or updates the crm_ tables. It is safe to run on every
@@ -111,7 +122,7 @@ func (c *Client) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *C
 // WithTx returns a client whose calls run in the host's transaction tx, so
 // CRM writes commit or roll back with the host's own.
 func (c *Client) WithTx(tx bun.Tx) *Client {
-	return &Client{store: c.store.WithDB(tx), clock: c.clock}
+	return &Client{store: c.store.WithDB(tx), clock: c.clock, lease: c.lease}
 }
 
 // Workspace returns the services of workspace id. It does not touch the
@@ -122,6 +133,7 @@ func (c *Client) Workspace(id string) *Workspace {
 	return &Workspace{
 		ID:        w,
 		Customers: customer.NewService(c.store, w, c.clock),
+		Events:    event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
 		client:    c,
 	}
 }
@@ -132,6 +144,9 @@ type Workspace struct {
 	// Customers manages people and companies, identities, custom attributes
 	// and purchases.
 	Customers *customer.Service
+	// Events reads the event log: customer timelines, audit trails, and the
+	// outbox for the host's consumers.
+	Events *event.Service
 
 	client *Client
 }

@@ -366,7 +366,7 @@ func (s *Service) Purge(ctx context.Context, id crmtype.ID) error {
 	if err != nil {
 		return err
 	}
-	return wrap(op, s.store.PurgeCustomer(ctx, sc, id))
+	return wrap(op, s.store.PurgeCustomer(ctx, sc, id, s.clock.Now()))
 }
 
 // List returns one page of the customers p selects, in p's order. Follow
@@ -545,7 +545,7 @@ func (s *Service) RemoveIdentity(ctx context.Context, customerID, identityID crm
 	if err != nil {
 		return err
 	}
-	return wrap(op, s.store.RemoveIdentity(ctx, sc, customerID, identityID))
+	return wrap(op, s.store.RemoveIdentity(ctx, sc, customerID, identityID, s.clock.Now()))
 }
 
 // DefineAttribute adds a custom attribute to the workspace's schema, or
@@ -586,5 +586,5 @@ func (s *Service) RemoveAttribute(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	return wrap(op, s.store.DeleteAttributeDef(ctx, sc, key))
+	return wrap(op, s.store.DeleteAttributeDef(ctx, sc, key, s.clock.Now()))
 }

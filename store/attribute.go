@@ -45,13 +45,28 @@ func (s *Store) PutAttributeDef(ctx context.Context, sc crmtype.Scope, d custome
 		}
 		row := &attributeDefRow{WorkspaceID: string(sc.Workspace), Key: d.Key, Label: d.Label, Type: string(d.Type),
 			Required: d.Required, Options: string(b), CreatedAt: d.CreatedAt}
+		var before *customer.AttributeDef
 		if len(cur) == 0 {
-			_, err := tx.db.NewInsert().Model(row).Exec(ctx)
-			return mapError(err)
+			if _, err := tx.db.NewInsert().Model(row).Exec(ctx); err != nil {
+				return mapError(err)
+			}
+		} else {
+			prev, err := cur[0].toDef()
+			if err != nil {
+				return err
+			}
+			before = &prev
+			if _, err := where(tx.db.NewUpdate().Model(row).Column("label", "required", "options").
+				Where("a.key = ?", d.Key), "a", sc).Exec(ctx); err != nil {
+				return err
+			}
 		}
-		_, err := where(tx.db.NewUpdate().Model(row).Column("label", "required", "options").
-			Where("a.key = ?", d.Key), "a", sc).Exec(ctx)
-		return err
+		changes := customer.AttributeChanges(before, d)
+		if len(changes) == 0 {
+			return nil
+		}
+		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: d.CreatedAt, Type: customer.EventAttributeDefined,
+			SubjectType: customer.SubjectAttribute, SubjectKey: d.Key, Changes: changes}})
 	})
 }
 
@@ -63,26 +78,38 @@ func (s *Store) AttributeDefs(ctx context.Context, sc crmtype.Scope) ([]customer
 	}
 	out := make([]customer.AttributeDef, len(rows))
 	for i, r := range rows {
-		out[i] = customer.AttributeDef{Key: r.Key, Label: r.Label, Type: customer.AttributeType(r.Type),
-			Required: r.Required, CreatedAt: r.CreatedAt.UTC()}
-		if err := json.Unmarshal([]byte(r.Options), &out[i].Options); err != nil {
-			return nil, fmt.Errorf("store: decode options of attribute %s: %w", r.Key, err)
+		d, err := r.toDef()
+		if err != nil {
+			return nil, err
 		}
-		if len(out[i].Options) == 0 {
-			out[i].Options = nil
-		}
+		out[i] = d
 	}
 	return out, nil
 }
 
+func (r *attributeDefRow) toDef() (customer.AttributeDef, error) {
+	d := customer.AttributeDef{Key: r.Key, Label: r.Label, Type: customer.AttributeType(r.Type),
+		Required: r.Required, CreatedAt: r.CreatedAt.UTC()}
+	if err := json.Unmarshal([]byte(r.Options), &d.Options); err != nil {
+		return d, fmt.Errorf("store: decode options of attribute %s: %w", r.Key, err)
+	}
+	if len(d.Options) == 0 {
+		d.Options = nil
+	}
+	return d, nil
+}
+
 // DeleteAttributeDef implements customer.Store.
-func (s *Store) DeleteAttributeDef(ctx context.Context, sc crmtype.Scope, key string) error {
-	res, err := where(s.db.NewDelete().Model((*attributeDefRow)(nil)).Where("a.key = ?", key), "a", sc).Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return crmtype.ErrNotFound
-	}
-	return nil
+func (s *Store) DeleteAttributeDef(ctx context.Context, sc crmtype.Scope, key string, now time.Time) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		res, err := where(tx.db.NewDelete().Model((*attributeDefRow)(nil)).Where("a.key = ?", key), "a", sc).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return crmtype.ErrNotFound
+		}
+		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: now, Type: customer.EventAttributeRemoved,
+			SubjectType: customer.SubjectAttribute, SubjectKey: key}})
+	})
 }

@@ -30,10 +30,20 @@ func (s *Store) DefaultRegion(ctx context.Context, sc crmtype.Scope) (string, er
 
 // SetDefaultRegion stores the workspace's default phone region.
 func (s *Store) SetDefaultRegion(ctx context.Context, sc crmtype.Scope, region string, now time.Time) error {
-	_, err := s.db.NewRaw(`INSERT INTO crm_workspaces (workspace_id, default_region, created_at, updated_at) VALUES (?, ?, ?, ?)
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		old, err := tx.DefaultRegion(ctx, sc)
+		if err != nil || old == region {
+			return err
+		}
+		if _, err := tx.db.NewRaw(`INSERT INTO crm_workspaces (workspace_id, default_region, created_at, updated_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (workspace_id) DO UPDATE SET default_region = excluded.default_region, updated_at = excluded.updated_at`,
-		string(sc.Workspace), region, now, now).Exec(ctx)
-	return err
+			string(sc.Workspace), region, now, now).Exec(ctx); err != nil {
+			return err
+		}
+		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: now, Type: crmtype.EventWorkspaceSettingsUpdated,
+			SubjectType: "workspace", SubjectKey: string(sc.Workspace),
+			Changes: []crmtype.Change{{Field: "default_region", Before: old, After: region}}}})
+	})
 }
 
 // InsertCustomers implements customer.Store.
@@ -82,7 +92,14 @@ func (s *Store) InsertCustomers(ctx context.Context, sc crmtype.Scope, cs []*cus
 		if err := insertChunks(ctx, tx.db, tags); err != nil {
 			return mapError(err)
 		}
-		return tx.putSearchDocs(ctx, sc, docs)
+		if err := tx.putSearchDocs(ctx, sc, docs); err != nil {
+			return err
+		}
+		evs := make([]crmtype.Event, len(cs))
+		for i, c := range cs {
+			evs[i] = customerEvent(customer.EventCustomerCreated, c, c.CreatedAt, customer.Diff(nil, c))
+		}
+		return tx.appendEvents(ctx, sc, evs)
 	})
 }
 
@@ -324,6 +341,12 @@ func (s *Store) UpdateCustomer(ctx context.Context, sc crmtype.Scope, id crmtype
 		if err := change(c); err != nil {
 			return err
 		}
+		diff := customer.Diff(&before, c)
+		if len(diff) == 0 { // nothing changes: no write, no new version, no event
+			c.UpdatedAt = before.UpdatedAt
+			out = c
+			return nil
+		}
 		if c.CompanyID != before.CompanyID && !c.CompanyID.IsZero() {
 			if _, err := tx.companyNames(ctx, sc, []*customer.Customer{c}); err != nil {
 				return err
@@ -367,9 +390,14 @@ func (s *Store) UpdateCustomer(ctx context.Context, sc crmtype.Scope, id crmtype
 			}
 		}
 		out = c
-		return nil
+		return tx.appendEvents(ctx, sc, []crmtype.Event{customerEvent(customer.EventCustomerUpdated, c, c.UpdatedAt, diff)})
 	})
 	return out, err
+}
+
+// customerEvent is an event about customer c.
+func customerEvent(typ string, c *customer.Customer, at time.Time, changes []crmtype.Change) crmtype.Event {
+	return crmtype.Event{Time: at, Type: typ, SubjectType: customer.SubjectCustomer, Subject: c.ID, Customer: c.ID, Changes: changes}
 }
 
 // reindexMembers rebuilds the search documents of a company's people.
@@ -419,13 +447,17 @@ func (s *Store) SetCustomerDeleted(ctx context.Context, sc crmtype.Scope, id crm
 		c.DeletedAt, c.UpdatedAt = at, now
 		c.Version++
 		out = c
-		return nil
+		typ := customer.EventCustomerDeleted
+		if at == nil {
+			typ = customer.EventCustomerRestored
+		}
+		return tx.appendEvents(ctx, sc, []crmtype.Event{customerEvent(typ, c, now, nil)})
 	})
 	return out, err
 }
 
 // PurgeCustomer implements customer.Store.
-func (s *Store) PurgeCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID) error {
+func (s *Store) PurgeCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, now time.Time) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
 		members, err := where(tx.db.NewSelect().Model((*customerRow)(nil)).Where("c.company_id = ?", id), "c", sc).Count(ctx)
 		if err != nil {
@@ -445,7 +477,7 @@ func (s *Store) PurgeCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.
 		if n, _ := res.RowsAffected(); n == 0 {
 			return crmtype.ErrNotFound
 		}
-		return nil
+		return tx.appendEvents(ctx, sc, []crmtype.Event{customerEvent(customer.EventCustomerPurged, &customer.Customer{ID: id}, now, nil)})
 	})
 }
 
@@ -575,13 +607,16 @@ func (s *Store) AddIdentity(ctx context.Context, sc crmtype.Scope, id *customer.
 		if err := tx.insertIdentities(ctx, sc, []customer.Identity{*id}); err != nil {
 			return err
 		}
-		return tx.saveIdentities(ctx, sc, c.ID, append(c.Identities, *id))
+		if err := tx.saveIdentities(ctx, sc, c.ID, append(c.Identities, *id)); err != nil {
+			return err
+		}
+		return tx.appendEvents(ctx, sc, []crmtype.Event{identityEvent(customer.EventIdentityAdded, *id, id.CreatedAt, false)})
 	})
 }
 
 // RemoveIdentity implements customer.Store. It works on soft-deleted
 // customers too, so that an identity they hold can be freed.
-func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID, identityID crmtype.ID) error {
+func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID, identityID crmtype.ID, now time.Time) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
 		c, err := tx.lockCustomer(ctx, sc, customerID, customer.IncludeDeleted)
 		if err != nil {
@@ -596,12 +631,19 @@ func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID
 			return crmtype.ErrNotFound
 		}
 		kept := make([]customer.Identity, 0, len(c.Identities))
+		var gone customer.Identity
 		for _, id := range c.Identities {
 			if id.ID != identityID {
 				kept = append(kept, id)
+			} else {
+				gone = id
 			}
 		}
-		return tx.saveIdentities(ctx, sc, customerID, kept)
+		if err := tx.saveIdentities(ctx, sc, customerID, kept); err != nil {
+			return err
+		}
+		gone.ID, gone.CustomerID = identityID, customerID
+		return tx.appendEvents(ctx, sc, []crmtype.Event{identityEvent(customer.EventIdentityRemoved, gone, now, true)})
 	})
 }
 
@@ -617,4 +659,10 @@ func (s *Store) saveIdentities(ctx context.Context, sc crmtype.Scope, customerID
 		return err
 	}
 	return s.reindex(ctx, sc, customerID)
+}
+
+// identityEvent is an event about identity id of its customer.
+func identityEvent(typ string, id customer.Identity, at time.Time, removed bool) crmtype.Event {
+	return crmtype.Event{Time: at, Type: typ, SubjectType: customer.SubjectIdentity, Subject: id.ID,
+		Customer: id.CustomerID, Changes: customer.IdentityChanges(id, removed)}
 }

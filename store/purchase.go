@@ -82,7 +82,12 @@ func (s *Store) InsertPurchases(ctx context.Context, sc crmtype.Scope, ps []*cus
 			}
 			return mapError(err)
 		}
-		return nil
+		evs := make([]crmtype.Event, len(ps))
+		for i, p := range ps {
+			evs[i] = crmtype.Event{Time: p.CreatedAt, Type: customer.EventPurchaseRecorded, SubjectType: customer.SubjectPurchase,
+				Subject: p.ID, Customer: p.CustomerID, Changes: customer.PurchaseChanges(p)}
+		}
+		return tx.appendEvents(ctx, sc, evs)
 	})
 }
 

@@ -16,8 +16,9 @@ import (
 // Store implements the domain Store interfaces over one bun.IDB: a *bun.DB,
 // or a bun.Tx when the caller's transaction covers the work.
 type Store struct {
-	db bun.IDB
-	pg bool // PostgreSQL; otherwise SQLite
+	db       bun.IDB
+	pg       bool // PostgreSQL; otherwise SQLite
+	noEvents bool // benchmarks only: measure writes without their events
 }
 
 // New returns a Store over db, which must be a SQLite or PostgreSQL
@@ -33,7 +34,7 @@ func New(db bun.IDB) *Store {
 }
 
 // WithDB returns a Store that works on db (typically a bun.Tx) instead.
-func (s *Store) WithDB(db bun.IDB) *Store { return &Store{db: db, pg: s.pg} }
+func (s *Store) WithDB(db bun.IDB) *Store { return &Store{db: db, pg: s.pg, noEvents: s.noEvents} }
 
 // DB returns the bun.IDB the store works on.
 func (s *Store) DB() bun.IDB { return s.db }

@@ -1,0 +1,184 @@
+package customer
+
+import (
+	"reflect"
+	"sort"
+
+	"github.com/kehu/crm/crmtype"
+)
+
+// Event types this package records. Every write appends exactly one event
+// per record it changes, in the same transaction.
+const (
+	EventCustomerCreated  = "customer.created"  // Changes: every field set at creation, identities included
+	EventCustomerUpdated  = "customer.updated"  // Changes: the fields that differ
+	EventCustomerDeleted  = "customer.deleted"  // soft delete
+	EventCustomerRestored = "customer.restored" //
+	EventCustomerPurged   = "customer.purged"   // hard delete
+	EventIdentityAdded    = "identity.added"    // Changes: kind, system, value, label
+	EventIdentityRemoved  = "identity.removed"  // Changes: the removed values as Before
+	EventPurchaseRecorded = "purchase.recorded" // Changes: the purchase's fields
+	EventAttributeDefined = "attribute.defined" // SubjectKey: the attribute key
+	EventAttributeRemoved = "attribute.removed" // SubjectKey: the attribute key
+)
+
+// EventTypes lists the event types this package records.
+var EventTypes = []string{
+	EventCustomerCreated, EventCustomerUpdated, EventCustomerDeleted, EventCustomerRestored,
+	EventCustomerPurged, EventIdentityAdded, EventIdentityRemoved, EventPurchaseRecorded,
+	EventAttributeDefined, EventAttributeRemoved,
+}
+
+// Subject types of this package's events.
+const (
+	SubjectCustomer  = "customer"
+	SubjectIdentity  = "identity"
+	SubjectPurchase  = "purchase"
+	SubjectAttribute = "attribute"
+)
+
+// fields returns c's fields as JSON-ready values keyed by field name.
+func fields(c *Customer) map[string]any {
+	m := map[string]any{
+		"kind": string(c.Kind), "name": c.Name, "given_name": c.GivenName, "family_name": c.FamilyName,
+		"address.line1": c.Address.Line1, "address.line2": c.Address.Line2, "address.city": c.Address.City,
+		"address.region": c.Address.Region, "address.postal_code": c.Address.PostalCode,
+		"address.country": c.Address.Country, "locale": c.Locale, "time_zone": c.TimeZone,
+		"stage": string(c.Stage), "source": c.Source, "owner_id": c.OwnerID,
+	}
+	if !c.CompanyID.IsZero() {
+		m["company_id"] = c.CompanyID.String()
+	}
+	if len(c.Tags) > 0 {
+		tags := make([]any, len(c.Tags))
+		for i, t := range c.Tags {
+			tags[i] = t
+		}
+		m["tags"] = tags
+	}
+	for k, v := range c.Attributes {
+		m["attributes."+k] = v
+	}
+	return m
+}
+
+// Diff returns the changes from before to after, by field name. A nil
+// before gives every non-empty field of after (a creation), with the
+// customer's identities as field "identities".
+func Diff(before, after *Customer) []crmtype.Change {
+	var b map[string]any
+	if before != nil {
+		b = fields(before)
+	}
+	a := fields(after)
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []crmtype.Change
+	for _, k := range keys {
+		bv, av := b[k], a[k]
+		if isEmpty(bv) && isEmpty(av) || equalValue(bv, av) {
+			continue
+		}
+		out = append(out, crmtype.Change{Field: k, Before: bv, After: av})
+	}
+	if before == nil && len(after.Identities) > 0 {
+		ids := make([]any, len(after.Identities))
+		for i, id := range after.Identities {
+			ids[i] = identityFields(id)
+		}
+		out = append(out, crmtype.Change{Field: "identities", After: ids})
+	}
+	return out
+}
+
+func identityFields(id Identity) map[string]any {
+	m := map[string]any{"kind": string(id.Kind), "value": id.Value}
+	if id.System != "" {
+		m["system"] = id.System
+	}
+	if id.Label != "" {
+		m["label"] = id.Label
+	}
+	return m
+}
+
+// IdentityChanges describes an identity added (removed false) or removed.
+func IdentityChanges(id Identity, removed bool) []crmtype.Change {
+	var out []crmtype.Change
+	f := identityFields(id)
+	for _, k := range []string{"kind", "system", "value", "label"} {
+		v, ok := f[k]
+		if !ok {
+			continue
+		}
+		if removed {
+			out = append(out, crmtype.Change{Field: k, Before: v})
+		} else {
+			out = append(out, crmtype.Change{Field: k, After: v})
+		}
+	}
+	return out
+}
+
+// PurchaseChanges describes a recorded purchase.
+func PurchaseChanges(p *Purchase) []crmtype.Change {
+	out := []crmtype.Change{
+		{Field: "occurred_at", After: p.OccurredAt.Format("2006-01-02T15:04:05.999999Z07:00")},
+		{Field: "amount.minor", After: float64(p.Amount.Minor)},
+		{Field: "amount.currency", After: p.Amount.Currency},
+		{Field: "quantity", After: float64(p.Quantity)},
+	}
+	for _, f := range []struct{ k, v string }{{"channel", p.Channel}, {"order_id", p.OrderID}, {"description", p.Description}} {
+		if f.v != "" {
+			out = append(out, crmtype.Change{Field: f.k, After: f.v})
+		}
+	}
+	return out
+}
+
+// AttributeChanges describes a defined attribute.
+func AttributeChanges(before *AttributeDef, d AttributeDef) []crmtype.Change {
+	opts := make([]any, len(d.Options))
+	for i, o := range d.Options {
+		opts[i] = o
+	}
+	a := map[string]any{"label": d.Label, "type": string(d.Type), "required": d.Required, "options": opts}
+	b := map[string]any{}
+	if before != nil {
+		bo := make([]any, len(before.Options))
+		for i, o := range before.Options {
+			bo[i] = o
+		}
+		b = map[string]any{"label": before.Label, "type": string(before.Type), "required": before.Required, "options": bo}
+	}
+	var out []crmtype.Change
+	for _, k := range []string{"label", "options", "required", "type"} {
+		if before != nil && equalValue(b[k], a[k]) {
+			continue
+		}
+		out = append(out, crmtype.Change{Field: k, Before: b[k], After: a[k]})
+	}
+	return out
+}
+
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	}
+	return false
+}
+
+func equalValue(a, b any) bool { return reflect.DeepEqual(a, b) }

@@ -1,0 +1,18 @@
+// Package event reads the event log that every kehu/crm write appends to:
+// a customer's timeline, the audit trail of any record, and the outbox that
+// a host's consumer reads to deliver events to webhooks or a queue.
+//
+// Events are written by the modules themselves, in the same transaction as
+// the change they record; this package only reads them, moves consumer
+// cursors and prunes by age.
+//
+// The outbox delivers every committed event at least once, in a stable
+// order, to each named consumer: Next leases a batch to one worker at a
+// time, Ack moves the consumer's cursor past it, and a batch not
+// acknowledged before its lease expires is delivered again. An event whose
+// transaction commits after a later-numbered event has been read is still
+// delivered: on PostgreSQL the outbox reads only events of transactions
+// older than every transaction still running (so a long-running
+// transaction delays delivery, never loses it); on SQLite, which has one
+// writer at a time, commit order is already event order.
+package event

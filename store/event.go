@@ -1,0 +1,266 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/event"
+)
+
+var _ event.Store = (*Store)(nil)
+
+type eventRow struct {
+	bun.BaseModel `bun:"table:crm_events,alias:e"`
+
+	Seq         int64      `bun:"seq,scanonly"`
+	Txn         int64      `bun:"txn,scanonly"`
+	WorkspaceID string     `bun:"workspace_id"`
+	ID          crmtype.ID `bun:"id,type:uuid"`
+	OccurredAt  time.Time  `bun:"occurred_at"`
+	Type        string     `bun:"type"`
+	SubjectType string     `bun:"subject_type"`
+	SubjectID   crmtype.ID `bun:"subject_id,type:uuid"`
+	SubjectKey  string     `bun:"subject_key"`
+	CustomerID  crmtype.ID `bun:"customer_id,type:uuid"`
+	Actor       string     `bun:"actor"`
+	Changes     string     `bun:"changes"`
+}
+
+func (r *eventRow) toEvent() (crmtype.Event, error) {
+	e := crmtype.Event{ID: r.ID, Workspace: crmtype.WorkspaceID(r.WorkspaceID), Time: r.OccurredAt.UTC(),
+		Type: r.Type, SubjectType: r.SubjectType, Subject: r.SubjectID, SubjectKey: r.SubjectKey,
+		Customer: r.CustomerID, Actor: r.Actor}
+	if err := json.Unmarshal([]byte(r.Changes), &e.Changes); err != nil {
+		return e, fmt.Errorf("store: decode changes of event %s: %w", r.ID, err)
+	}
+	return e, nil
+}
+
+// appendEvents writes events in the store's transaction, stamping each with
+// the scope's workspace and actor and a new ID. It is what every write
+// method calls: the events commit or roll back with the change.
+func (s *Store) appendEvents(ctx context.Context, sc crmtype.Scope, evs []crmtype.Event) error {
+	if len(evs) == 0 || s.noEvents {
+		return nil
+	}
+	rows := make([]eventRow, len(evs))
+	for i, e := range evs {
+		ch := e.Changes
+		if ch == nil {
+			ch = []crmtype.Change{}
+		}
+		b, err := json.Marshal(ch)
+		if err != nil {
+			return fmt.Errorf("store: encode changes of %s: %w", e.Type, err)
+		}
+		rows[i] = eventRow{WorkspaceID: string(sc.Workspace), ID: crmtype.NewID(e.Time), OccurredAt: e.Time.UTC(),
+			Type: e.Type, SubjectType: e.SubjectType, SubjectID: e.Subject, SubjectKey: e.SubjectKey,
+			CustomerID: e.Customer, Actor: sc.Actor, Changes: string(b)}
+	}
+	return insertChunks(ctx, s.db, rows)
+}
+
+func scanEvents(rows []eventRow) ([]crmtype.Event, error) {
+	out := make([]crmtype.Event, len(rows))
+	for i := range rows {
+		e, err := rows[i].toEvent()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+type seqCursor struct {
+	Seq int64 `json:"s"`
+}
+
+// eventPage runs q (already filtered) newest first with keyset paging on seq.
+func eventPage(ctx context.Context, q *bun.SelectQuery, eq event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
+	var page crmtype.Page[crmtype.Event]
+	if len(eq.Types) > 0 {
+		q = q.Where("e.type IN (?)", bun.In(eq.Types))
+	}
+	if !eq.From.IsZero() {
+		q = q.Where("e.occurred_at >= ?", eq.From.UTC())
+	}
+	if !eq.To.IsZero() {
+		q = q.Where("e.occurred_at < ?", eq.To.UTC())
+	}
+	if eq.After != "" {
+		var cur seqCursor
+		if err := crmtype.DecodeCursor(eq.After, &cur); err != nil {
+			return page, err
+		}
+		q = q.Where("e.seq < ?", cur.Seq)
+	}
+	var rows []eventRow
+	if err := q.Model(&rows).ColumnExpr("e.*").OrderExpr("e.seq DESC").Limit(int64(limit + 1)).Scan(ctx); err != nil {
+		return page, err
+	}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.Next = crmtype.EncodeCursor(seqCursor{Seq: rows[len(rows)-1].Seq})
+	}
+	evs, err := scanEvents(rows)
+	page.Items = evs
+	return page, err
+}
+
+// Timeline implements event.Store.
+func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, customer crmtype.ID, q event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
+	sel := where(s.db.NewSelect().Model((*eventRow)(nil)).Where("e.customer_id = ?", customer), "e", sc)
+	return eventPage(ctx, sel, q, limit)
+}
+
+// Audit implements event.Store.
+func (s *Store) Audit(ctx context.Context, sc crmtype.Scope, q event.AuditQuery, limit int) (crmtype.Page[crmtype.Event], error) {
+	sel := where(s.db.NewSelect().Model((*eventRow)(nil)), "e", sc)
+	if !q.Subject.IsZero() {
+		sel = sel.Where("e.subject_id = ?", q.Subject)
+	} else {
+		sel = sel.Where("e.subject_key = ?", q.SubjectKey)
+	}
+	if q.SubjectType != "" {
+		sel = sel.Where("e.subject_type = ?", q.SubjectType)
+	}
+	if q.Actor != "" {
+		sel = sel.Where("e.actor = ?", q.Actor)
+	}
+	return eventPage(ctx, sel, q.Query, limit)
+}
+
+type consumerRow struct {
+	bun.BaseModel `bun:"table:crm_event_consumers,alias:k"`
+
+	WorkspaceID string     `bun:"workspace_id,pk"`
+	Name        string     `bun:"name,pk"`
+	AckedTxn    int64      `bun:"acked_txn"`
+	AckedSeq    int64      `bun:"acked_seq"`
+	LeasedTxn   int64      `bun:"leased_txn"`
+	LeasedSeq   int64      `bun:"leased_seq"`
+	LeaseToken  string     `bun:"lease_token"`
+	LeaseUntil  *time.Time `bun:"lease_until"`
+	UpdatedAt   time.Time  `bun:"updated_at"`
+}
+
+// outboxCursor is what a Batch's cursor carries: whose lease it is and
+// where it ends.
+type outboxCursor struct {
+	Workspace string `json:"w"`
+	Consumer  string `json:"c"`
+	Token     string `json:"k"`
+	Txn       int64  `json:"t"`
+	Seq       int64  `json:"s"`
+}
+
+// lockConsumer reads (creating if needed) a consumer's row for update
+// inside a transaction.
+func (s *Store) lockConsumer(ctx context.Context, sc crmtype.Scope, name string, now time.Time) (*consumerRow, error) {
+	if _, err := s.db.NewRaw(`INSERT INTO crm_event_consumers (workspace_id, name, updated_at) VALUES (?, ?, ?) ON CONFLICT (workspace_id, name) DO NOTHING`,
+		string(sc.Workspace), name, now).Exec(ctx); err != nil {
+		return nil, err
+	}
+	var row consumerRow
+	q := where(s.db.NewSelect().Model(&row).Where("k.name = ?", name), "k", sc)
+	if s.pg {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, mapError(err)
+	}
+	return &row, nil
+}
+
+// NextEvents implements event.Store.
+func (s *Store) NextEvents(ctx context.Context, sc crmtype.Scope, consumer string, limit int, lease time.Duration, now time.Time) (event.Batch, error) {
+	var batch event.Batch
+	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		k, err := tx.lockConsumer(ctx, sc, consumer, now)
+		if err != nil {
+			return err
+		}
+		if k.LeaseToken != "" && k.LeaseUntil != nil && k.LeaseUntil.After(now) {
+			return nil // another worker holds the current batch
+		}
+		var rows []eventRow
+		q := where(tx.db.NewSelect().Model(&rows).ColumnExpr("e.*"), "e", sc).
+			Where("e.txn > ? OR (e.txn = ? AND e.seq > ?)", k.AckedTxn, k.AckedTxn, k.AckedSeq)
+		if tx.pg {
+			// Only transactions older than every running one: their events
+			// are all committed (or gone), so none can appear later below
+			// the cursor.
+			q = q.Where("e.txn < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+		}
+		if err := q.OrderExpr("e.txn, e.seq").Limit(int64(limit)).Scan(ctx); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		tok := make([]byte, 12)
+		_, _ = rand.Read(tok)
+		until := now.Add(lease)
+		k.LeasedTxn, k.LeasedSeq, k.LeaseToken, k.LeaseUntil, k.UpdatedAt = last.Txn, last.Seq, hex.EncodeToString(tok), &until, now
+		if _, err := where(tx.db.NewUpdate().Model(k).Column("leased_txn", "leased_seq", "lease_token", "lease_until", "updated_at").
+			Where("k.name = ?", consumer), "k", sc).Exec(ctx); err != nil {
+			return err
+		}
+		if batch.Events, err = scanEvents(rows); err != nil {
+			return err
+		}
+		batch.Cursor = crmtype.EncodeCursor(outboxCursor{Workspace: string(sc.Workspace), Consumer: consumer,
+			Token: k.LeaseToken, Txn: last.Txn, Seq: last.Seq})
+		return nil
+	})
+	return batch, err
+}
+
+// AckEvents implements event.Store.
+func (s *Store) AckEvents(ctx context.Context, sc crmtype.Scope, consumer string, cursor crmtype.Cursor, now time.Time) error {
+	var cur outboxCursor
+	if err := crmtype.DecodeCursor(cursor, &cur); err != nil {
+		return err
+	}
+	if cur.Workspace != string(sc.Workspace) || cur.Consumer != consumer || cur.Token == "" {
+		return crmtype.Invalid("cursor", "was not delivered to this consumer of this workspace")
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		k, err := tx.lockConsumer(ctx, sc, consumer, now)
+		if err != nil {
+			return err
+		}
+		if k.LeaseToken != cur.Token {
+			if k.AckedTxn > cur.Txn || (k.AckedTxn == cur.Txn && k.AckedSeq >= cur.Seq) {
+				return nil // already acknowledged: acknowledging twice is harmless
+			}
+			return &crmtype.ConflictError{Resource: "consumer", Field: "cursor", Value: consumer,
+				Reason: "belongs to a lease that expired and was given to another worker"}
+		}
+		if cur.Txn != k.LeasedTxn || cur.Seq != k.LeasedSeq {
+			return crmtype.Invalid("cursor", "does not end where the delivered batch ends")
+		}
+		k.AckedTxn, k.AckedSeq, k.LeaseToken, k.LeaseUntil, k.UpdatedAt = cur.Txn, cur.Seq, "", nil, now
+		_, err = where(tx.db.NewUpdate().Model(k).Column("acked_txn", "acked_seq", "lease_token", "lease_until", "updated_at").
+			Where("k.name = ?", consumer), "k", sc).Exec(ctx)
+		return err
+	})
+}
+
+// PruneEvents implements event.Store.
+func (s *Store) PruneEvents(ctx context.Context, sc crmtype.Scope, before time.Time) (int64, error) {
+	res, err := where(s.db.NewDelete().Model((*eventRow)(nil)).Where("e.occurred_at < ?", before), "e", sc).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,39 @@
+CREATE TABLE crm_events (
+    seq          bigserial NOT NULL,
+    -- The writing transaction's id: the outbox reads only events of
+    -- transactions older than every running one, so none can be skipped.
+    txn          bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    workspace_id text NOT NULL,
+    id           uuid NOT NULL,
+    occurred_at  timestamptz NOT NULL,
+    type         text NOT NULL,
+    subject_type text NOT NULL,
+    subject_id   uuid,
+    subject_key  text NOT NULL DEFAULT '',
+    customer_id  uuid,
+    actor        text NOT NULL DEFAULT '',
+    changes      jsonb NOT NULL DEFAULT '[]',
+    PRIMARY KEY (workspace_id, seq),
+    UNIQUE (workspace_id, id)
+);
+--bun:split
+CREATE INDEX crm_events_outbox ON crm_events (workspace_id, txn, seq);
+--bun:split
+CREATE INDEX crm_events_customer ON crm_events (workspace_id, customer_id, seq);
+--bun:split
+CREATE INDEX crm_events_subject ON crm_events (workspace_id, subject_id, seq);
+--bun:split
+CREATE INDEX crm_events_time ON crm_events (workspace_id, occurred_at);
+--bun:split
+CREATE TABLE crm_event_consumers (
+    workspace_id  text NOT NULL,
+    name          text NOT NULL,
+    acked_txn     bigint NOT NULL DEFAULT 0,
+    acked_seq     bigint NOT NULL DEFAULT 0,
+    leased_txn    bigint NOT NULL DEFAULT 0,
+    leased_seq    bigint NOT NULL DEFAULT 0,
+    lease_token   text NOT NULL DEFAULT '',
+    lease_until   timestamptz,
+    updated_at    timestamptz NOT NULL,
+    PRIMARY KEY (workspace_id, name)
+);
