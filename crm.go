@@ -12,6 +12,7 @@ import (
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
+	"github.com/kehu/crm/privacy"
 	"github.com/kehu/crm/store"
 )
 
@@ -134,6 +135,7 @@ func (c *Client) Workspace(id string) *Workspace {
 		ID:        w,
 		Customers: customer.NewService(c.store, w, c.clock),
 		Events:    event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
+		Privacy:   privacy.NewService(c.store, w, c.clock),
 		client:    c,
 	}
 }
@@ -147,6 +149,8 @@ type Workspace struct {
 	// Events reads the event log: customer timelines, audit trails, and the
 	// outbox for the host's consumers.
 	Events *event.Service
+	// Privacy answers data-subject requests: export and erasure.
+	Privacy *privacy.Service
 
 	client *Client
 }

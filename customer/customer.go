@@ -71,6 +71,10 @@ type Customer struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time // set while the customer is soft-deleted
+	// ErasedAt is set when the customer's personal data was erased (a
+	// data-subject request): the record stays, deleted and empty, so that
+	// what must be kept (purchases for accounting) still has its customer.
+	ErasedAt *time.Time
 }
 
 // Email returns the customer's first email identity, or "".

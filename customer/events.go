@@ -15,6 +15,7 @@ const (
 	EventCustomerDeleted  = "customer.deleted"  // soft delete
 	EventCustomerRestored = "customer.restored" //
 	EventCustomerPurged   = "customer.purged"   // hard delete
+	EventCustomerErased   = "customer.erased"   // personal data erased (privacy.Service.Erase); no Changes
 	EventIdentityAdded    = "identity.added"    // Changes: kind, system, value, label
 	EventIdentityRemoved  = "identity.removed"  // Changes: the removed values as Before
 	EventPurchaseRecorded = "purchase.recorded" // Changes: the purchase's fields
@@ -25,7 +26,7 @@ const (
 // EventTypes lists the event types this package records.
 var EventTypes = []string{
 	EventCustomerCreated, EventCustomerUpdated, EventCustomerDeleted, EventCustomerRestored,
-	EventCustomerPurged, EventIdentityAdded, EventIdentityRemoved, EventPurchaseRecorded,
+	EventCustomerPurged, EventCustomerErased, EventIdentityAdded, EventIdentityRemoved, EventPurchaseRecorded,
 	EventAttributeDefined, EventAttributeRemoved,
 }
 

@@ -313,8 +313,8 @@ func (s *Store) lockCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.I
 	switch which {
 	case customer.ExcludeDeleted:
 		q = q.Where("c.deleted_at IS NULL")
-	case customer.OnlyDeleted:
-		q = q.Where("c.deleted_at IS NOT NULL")
+	case customer.OnlyDeleted: // to restore: an erased customer cannot come back
+		q = q.Where("c.deleted_at IS NOT NULL").Where("c.erased_at IS NULL")
 	}
 	if s.pg {
 		q = q.For("UPDATE OF c")
@@ -357,7 +357,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, sc crmtype.Scope, id crmtype
 		if err != nil {
 			return err
 		}
-		res, err := where(tx.db.NewUpdate().Model(row).ExcludeColumn("workspace_id", "id", "created_at", "deleted_at").
+		res, err := where(tx.db.NewUpdate().Model(row).ExcludeColumn("workspace_id", "id", "created_at", "deleted_at", "erased_at").
 			Where("c.id = ?", id).Where("c.version = ?", version), "c", sc).Exec(ctx)
 		if err != nil {
 			return mapError(err)

@@ -49,6 +49,7 @@ type customerRow struct {
 	CreatedAt    time.Time  `bun:"created_at"`
 	UpdatedAt    time.Time  `bun:"updated_at"`
 	DeletedAt    *time.Time `bun:"deleted_at"`
+	ErasedAt     *time.Time `bun:"erased_at"`
 
 	Score float64 `bun:"score,scanonly"`
 }
@@ -140,6 +141,10 @@ func (r *customerRow) toCustomer() (*customer.Customer, error) {
 	if r.DeletedAt != nil {
 		t := r.DeletedAt.UTC()
 		c.DeletedAt = &t
+	}
+	if r.ErasedAt != nil {
+		t := r.ErasedAt.UTC()
+		c.ErasedAt = &t
 	}
 	if err := json.Unmarshal([]byte(r.Attributes), &c.Attributes); err != nil {
 		return nil, fmt.Errorf("store: decode attributes of %s: %w", r.ID, err)

@@ -33,6 +33,7 @@ CREATE TABLE crm_customers (
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
     deleted_at    timestamptz,
+    erased_at     timestamptz,
     PRIMARY KEY (workspace_id, id),
     FOREIGN KEY (workspace_id, company_id) REFERENCES crm_customers (workspace_id, id)
 );

@@ -33,6 +33,7 @@ CREATE TABLE crm_customers (
     created_at    TIMESTAMP NOT NULL,
     updated_at    TIMESTAMP NOT NULL,
     deleted_at    TIMESTAMP,
+    erased_at     TIMESTAMP,
     PRIMARY KEY (workspace_id, id),
     FOREIGN KEY (workspace_id, company_id) REFERENCES crm_customers (workspace_id, id)
 );

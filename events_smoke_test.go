@@ -1,0 +1,70 @@
+package crm_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/kehu/crm"
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/event"
+	"github.com/kehu/crm/internal/dbtest"
+	"github.com/kehu/crm/privacy"
+)
+
+func TestEventsSmoke(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := crm.WithActor(context.Background(), "user:42")
+		client, clock := newClient(t, db)
+		ws := client.Workspace("acme")
+		c, err := ws.Customers.Create(ctx, customer.CreateParams{Name: "张三", Identities: []customer.IdentityParams{{Kind: customer.Email, Value: "zhang@example.cn"}}})
+		require.NoError(t, err)
+		clock.Advance(1)
+		_, err = ws.Customers.Update(ctx, c.ID, customer.UpdateParams{Version: 1, Name: customer.Ptr("张三丰")})
+		require.NoError(t, err)
+		_, err = ws.Customers.RecordPurchase(ctx, customer.PurchaseParams{CustomerID: c.ID, OccurredAt: t0, Amount: crmtype.Money{Minor: 100, Currency: "CNY"}, Description: "张三's order"})
+		require.NoError(t, err)
+		tl, err := ws.Events.Timeline(ctx, c.ID, event.Query{})
+		require.NoError(t, err)
+		require.Len(t, tl.Items, 3)
+		require.Equal(t, customer.EventPurchaseRecorded, tl.Items[0].Type)
+		require.Equal(t, customer.EventCustomerUpdated, tl.Items[1].Type)
+		require.Equal(t, []crmtype.Change{{Field: "name", Before: "张三", After: "张三丰"}}, tl.Items[1].Changes)
+		require.Equal(t, "user:42", tl.Items[1].Actor)
+
+		b, err := ws.Events.Next(ctx, "hooks", 2)
+		require.NoError(t, err)
+		require.Len(t, b.Events, 2)
+		b2, err := ws.Events.Next(ctx, "hooks", 2)
+		require.NoError(t, err)
+		require.Empty(t, b2.Events, "leased to the first worker")
+		require.NoError(t, ws.Events.Ack(ctx, "hooks", b.Cursor))
+		b3, err := ws.Events.Next(ctx, "hooks", 10)
+		require.NoError(t, err)
+		require.Len(t, b3.Events, 1)
+		require.Equal(t, customer.EventPurchaseRecorded, b3.Events[0].Type)
+
+		bundle, err := ws.Privacy.Export(ctx, c.ID)
+		require.NoError(t, err)
+		require.Len(t, bundle.Tables["crm_purchases"], 1)
+		js, err := bundle.JSON()
+		require.NoError(t, err)
+		require.Contains(t, string(js), "zhang@example.cn")
+
+		rep, err := ws.Privacy.Erase(ctx, c.ID, privacy.EraseOptions{})
+		require.NoError(t, err)
+		require.Equal(t, int64(1), rep.Deleted["crm_identities"])
+		require.Equal(t, int64(1), rep.Scrubbed["crm_purchases"])
+		bundle, err = ws.Privacy.Export(ctx, c.ID)
+		require.NoError(t, err)
+		js, err = bundle.JSON()
+		require.NoError(t, err)
+		require.NotContains(t, string(js), "zhang")
+		require.NotContains(t, string(js), "张")
+		_, err = ws.Customers.ByEmail(ctx, "zhang@example.cn")
+		require.ErrorIs(t, err, crm.ErrNotFound)
+	})
+}

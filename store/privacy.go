@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/privacy"
+)
+
+var _ privacy.Store = (*Store)(nil)
+
+// customerRef is one column of one table that refers to a customer, with
+// how a data-subject request treats its rows.
+type customerRef struct {
+	Table  string
+	Column string
+	// Delete removes the rows on erasure; otherwise Scrub's columns are set
+	// to the given values and the rows kept.
+	Delete bool
+	Scrub  map[string]any
+	// JSON lists columns that hold JSON text, exported as JSON.
+	JSON []string
+	// Purchases marks the table EraseOptions.DeletePurchases applies to.
+	Purchases bool
+}
+
+// customerRefs is the customer-reference registry: every table that refers
+// to a customer is listed here (later modules add theirs), and Export and
+// Erase walk it. The customer row itself comes first; erasing it is done
+// by eraseCustomerRow.
+var customerRefs = []customerRef{
+	{Table: "crm_customers", Column: "id", JSON: []string{"attributes", "identities", "tags"}},
+	{Table: "crm_identities", Column: "customer_id", Delete: true},
+	{Table: "crm_customer_tags", Column: "customer_id", Delete: true},
+	{Table: "crm_customer_search", Column: "customer_id", Delete: true},
+	{Table: "crm_purchases", Column: "customer_id", Scrub: map[string]any{"description": ""}, Purchases: true},
+	{Table: "crm_events", Column: "customer_id", Scrub: map[string]any{"changes": "[]"}, JSON: []string{"changes"}},
+}
+
+// ExportCustomer implements privacy.Store.
+func (s *Store) ExportCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID) (map[string][]map[string]any, error) {
+	out := map[string][]map[string]any{}
+	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		for i, ref := range customerRefs {
+			var rows []map[string]any
+			q := tx.db.NewSelect().TableExpr("? AS x", bun.Ident(ref.Table)).ColumnExpr("x.*").
+				Where("x.? = ?", bun.Ident(ref.Column), id)
+			if err := where(q, "x", sc).Scan(ctx, &rows); err != nil {
+				return fmt.Errorf("export %s: %w", ref.Table, err)
+			}
+			if i == 0 && len(rows) == 0 {
+				return crmtype.ErrNotFound
+			}
+			for _, r := range rows {
+				normaliseRow(r, ref.JSON)
+			}
+			if rows == nil {
+				rows = []map[string]any{}
+			}
+			out[ref.Table] = rows
+		}
+		return nil
+	})
+	return out, err
+}
+
+// normaliseRow makes a scanned row JSON-friendly: text for bytes, decoded
+// JSON for JSON columns.
+func normaliseRow(r map[string]any, jsonCols []string) {
+	for k, v := range r {
+		if b, ok := v.([]byte); ok && k != "name_key" {
+			r[k] = string(b)
+		}
+	}
+	for _, k := range jsonCols {
+		if s, ok := r[k].(string); ok && json.Valid([]byte(s)) {
+			r[k] = json.RawMessage(s)
+		}
+	}
+	delete(r, "name_key") // a collation key, derived from the name
+}
+
+// EraseCustomer implements privacy.Store.
+func (s *Store) EraseCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, opts privacy.EraseOptions, now time.Time) (privacy.EraseReport, error) {
+	rep := privacy.EraseReport{Customer: id, ErasedAt: now, Deleted: map[string]int64{}, Scrubbed: map[string]int64{}}
+	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		n, err := tx.eraseCustomerRow(ctx, sc, id, now)
+		if err != nil {
+			return err
+		}
+		rep.Scrubbed["crm_customers"] = n
+		for _, ref := range customerRefs[1:] {
+			if ref.Delete || (ref.Purchases && opts.DeletePurchases) {
+				q := tx.db.NewDelete().TableExpr("? AS x", bun.Ident(ref.Table)).Where("x.? = ?", bun.Ident(ref.Column), id)
+				res, err := where(q, "x", sc).Exec(ctx)
+				if err != nil {
+					return fmt.Errorf("erase %s: %w", ref.Table, err)
+				}
+				rep.Deleted[ref.Table], _ = res.RowsAffected()
+				continue
+			}
+			q := tx.db.NewUpdate().TableExpr("? AS x", bun.Ident(ref.Table)).Where("x.? = ?", bun.Ident(ref.Column), id)
+			for col, v := range ref.Scrub {
+				q = q.Set("? = ?", bun.Ident(col), v)
+			}
+			res, err := where(q, "x", sc).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("erase %s: %w", ref.Table, err)
+			}
+			rep.Scrubbed[ref.Table], _ = res.RowsAffected()
+		}
+		if !tx.pg {
+			// Merge the full-text index so that no segment keeps the
+			// erased tokens.
+			if _, err := tx.db.ExecContext(ctx, "INSERT INTO crm_customer_fts (crm_customer_fts) VALUES ('optimize')"); err != nil {
+				return fmt.Errorf("erase: optimise search index: %w", err)
+			}
+		}
+		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: now, Type: customer.EventCustomerErased,
+			SubjectType: customer.SubjectCustomer, Subject: id, Customer: id}})
+	})
+	return rep, err
+}
+
+// eraseCustomerRow empties the personal fields of the customer row and
+// marks it erased and deleted.
+func (s *Store) eraseCustomerRow(ctx context.Context, sc crmtype.Scope, id crmtype.ID, now time.Time) (int64, error) {
+	q := s.db.NewUpdate().Model((*customerRow)(nil)).Where("c.id = ?", id).
+		Set("name = ''").Set("name_fold = ''").Set("name_key = ?", []byte{}).
+		Set("given_name = ''").Set("family_name = ''").
+		Set("address_line1 = ''").Set("address_line2 = ''").Set("city = ''").Set("region = ''").
+		Set("postal_code = ''").Set("country = ''").Set("locale = ''").Set("time_zone = ''").
+		Set("source = ''").Set("attributes = '{}'").Set("identities = '[]'").Set("tags = '[]'").
+		Set("deleted_at = coalesce(deleted_at, ?)", now).Set("erased_at = coalesce(erased_at, ?)", now).
+		Set("updated_at = ?", now).Set("version = version + 1")
+	res, err := where(q, "c", sc).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	if n == 0 {
+		return 0, crmtype.ErrNotFound
+	}
+	return n, nil
+}
