@@ -33,6 +33,7 @@ import (
 	"github.com/kehu/crm"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/event"
 	"github.com/kehu/crm/store/sqlite"
 )
 
@@ -274,16 +275,22 @@ func main() {
 	if err != nil {
 		log.Fatalf("get 张三: %v", err)
 	}
+	// An update that changes nothing writes nothing, so alternate the stage
+	// to make every run change something.
+	stage := customer.StageCustomer
+	if zhang.Stage == customer.StageCustomer {
+		stage = customer.StageProspect
+	}
 	updated, err := ws.Customers.Update(ctx, zhang.ID, customer.UpdateParams{
 		Version: zhang.Version,
-		Stage:   customer.Ptr(customer.StageCustomer),
+		Stage:   customer.Ptr(stage),
 		Tags:    customer.Ptr([]string{"vip", "early-adopter"}),
 	})
 	if err != nil {
 		log.Fatalf("update 张三: %v", err)
 	}
 	t = newTable("Update", "Version", "Result")
-	t.row("stage=customer, tags=vip,early-adopter", fmt.Sprint(zhang.Version), fmt.Sprintf("ok, now version %d", updated.Version))
+	t.row("stage="+string(stage)+", tags=vip,early-adopter", fmt.Sprint(zhang.Version), fmt.Sprintf("ok, now version %d", updated.Version))
 	_, err = ws.Customers.Update(ctx, zhang.ID, customer.UpdateParams{
 		Version: zhang.Version, // stale: the update above increased it
 		Stage:   customer.Ptr(customer.StageChurned),
@@ -298,6 +305,37 @@ func main() {
 		log.Fatalf("update 张三 with a stale version: %v", err)
 	}
 	t.print("Update with a version check (张三)")
+
+	// Every change is an event: the customer's timeline (newest first) and
+	// the field-level audit trail, with who made each change.
+	tl, err := ws.Events.Timeline(ctx, zhang.ID, event.Query{Limit: 8})
+	if err != nil {
+		log.Fatalf("timeline of 张三: %v", err)
+	}
+	t = newTable("Time (UTC)", "Event", "Actor", "Changes")
+	for _, e := range tl.Items {
+		var fields []string
+		for _, ch := range e.Changes {
+			fields = append(fields, ch.Field)
+		}
+		if len(fields) > 4 {
+			fields = append(fields[:4], fmt.Sprintf("… %d more", len(fields)-4))
+		}
+		t.row(e.Time.Format("2006-01-02 15:04:05"), e.Type, e.Actor, strings.Join(fields, ", "))
+	}
+	t.print("Timeline of 张三 (latest 8)")
+
+	audit, err := ws.Events.Audit(ctx, event.AuditQuery{Subject: zhang.ID, Query: event.Query{Types: []string{customer.EventCustomerUpdated}, Limit: 3}})
+	if err != nil {
+		log.Fatalf("audit of 张三: %v", err)
+	}
+	t = newTable("Time (UTC)", "Actor", "Field", "Before", "After")
+	for _, e := range audit.Items {
+		for _, ch := range e.Changes {
+			t.row(e.Time.Format("2006-01-02 15:04:05"), e.Actor, ch.Field, show(ch.Before), show(ch.After))
+		}
+	}
+	t.print("Audit trail of 张三 (latest 3 updates)")
 
 	// Everyone, by name under the Unicode collation algorithm: Latin, then
 	// Cyrillic, then Han.
@@ -440,4 +478,19 @@ func displayWidth(s string) int {
 		}
 	}
 	return n
+}
+
+// show formats an event value: "–" for none, lists joined by commas.
+func show(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "–"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ",")
+	}
+	return fmt.Sprint(v)
 }
