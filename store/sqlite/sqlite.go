@@ -1,7 +1,8 @@
 // Package sqlite opens a SQLite database configured the way kehu/crm needs
 // it: WAL journal, foreign keys on, a busy timeout, immediate write
-// transactions, all set per connection in the DSN, and one connection, so
-// that concurrent writers queue instead of failing with "database is locked".
+// transactions and secure_delete (erased data is overwritten on disk), all
+// set per connection in the DSN, and one connection, so that concurrent
+// writers queue instead of failing with "database is locked".
 //
 // It links the pure-Go driver (modernc.org/sqlite through bun's sqliteshim;
 // mattn/go-sqlite3 with cgo on platforms modernc does not support). Import
@@ -28,9 +29,9 @@ const BusyTimeoutMS = 30000
 func DSN(path string) string {
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
 	if sqliteshim.DriverName() == "sqlite3" { // mattn/go-sqlite3
-		return fmt.Sprintf("%s?_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=1&_synchronous=NORMAL&_txlock=immediate", name, BusyTimeoutMS)
+		return fmt.Sprintf("%s?_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=1&_synchronous=NORMAL&_secure_delete=1&_txlock=immediate", name, BusyTimeoutMS)
 	}
-	return fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", name, BusyTimeoutMS)
+	return fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_txlock=immediate", name, BusyTimeoutMS)
 }
 
 // Open opens (creating if needed) the SQLite database file at path and
