@@ -89,10 +89,7 @@ func New(db *bun.DB, cfg *Config) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("crm: new: unsupported dialect %s; use SQLite or PostgreSQL", db.Dialect().Name())
 	}
-	clock := cfg.Clock
-	if clock == nil {
-		clock = crmtype.SystemClock{}
-	}
+	clock := crmtype.StoredClock(cfg.Clock)
 	return &Client{db: db, store: store.New(db), clock: clock, lease: cfg.OutboxLease}, nil
 }
 

@@ -51,3 +51,17 @@ func (c *ManualClock) Advance(d time.Duration) time.Time {
 	c.now = c.now.Add(d).Truncate(time.Microsecond)
 	return c.now
 }
+
+// StoredClock returns a Clock reading c in UTC to the microsecond, the
+// precision both databases store, so that what a call returns equals what
+// a later read returns. Services wrap the clock they are given with it.
+func StoredClock(c Clock) Clock {
+	if c == nil {
+		return SystemClock{}
+	}
+	return storedClock{c}
+}
+
+type storedClock struct{ c Clock }
+
+func (s storedClock) Now() time.Time { return s.c.Now().UTC().Truncate(time.Microsecond) }

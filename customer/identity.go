@@ -67,7 +67,10 @@ func CanonicalEmail(s string) (string, error) {
 	if at <= 0 || at == len(a.Address)-1 {
 		return "", crmtype.Invalid("email", "is not an email address")
 	}
-	local, domain := a.Address[:at], strings.TrimSuffix(a.Address[at+1:], ".")
+	local, domain := a.Address[:at], a.Address[at+1:]
+	if strings.ContainsAny(local, " \"\\") {
+		return "", crmtype.Invalid("email", "has a quoted local part, which is not supported")
+	}
 	ascii, err := idna.Lookup.ToASCII(strings.ToLower(domain))
 	if err != nil || !strings.Contains(ascii, ".") {
 		return "", crmtype.Invalid("email", "has an invalid domain")
@@ -121,13 +124,16 @@ func (p IdentityParams) needsRegion() bool {
 // canonical validates p and returns the identity it describes (without IDs).
 func (p IdentityParams) canonical(region string) (Identity, error) {
 	id := Identity{Kind: p.Kind, Raw: p.Value}
-	label, err := cleanText("label", p.Label, 64, false)
+	label, err := singleLine("label", p.Label, 64, false)
 	if err != nil {
 		return id, err
 	}
 	id.Label = label
 	if !utf8.ValidString(p.Value) || strings.ContainsRune(p.Value, 0) {
 		return id, crmtype.Invalid("value", "is not valid UTF-8 text")
+	}
+	if len(p.Value) > 512 {
+		return id, crmtype.Invalid("value", "is longer than 512 bytes")
 	}
 	switch p.Kind {
 	case Email:

@@ -30,13 +30,17 @@ type Purchase struct {
 // PurchaseParams describes a purchase to record.
 type PurchaseParams struct {
 	CustomerID  crmtype.ID    // required
-	OccurredAt  time.Time     // required; not more than one day in the future
-	Amount      crmtype.Money // Minor >= 0; Currency an ISO 4217 code
+	OccurredAt  time.Time     // required; from 1900 to not more than one day in the future
+	Amount      crmtype.Money // 0 <= Minor <= MaxAmountMinor; Currency an ISO 4217 code
 	Quantity    int64         // >= 0
 	Channel     string
 	OrderID     string
 	Description string
 }
+
+// MaxAmountMinor bounds one purchase's amount (10^15 minor units), so that
+// totals over millions of purchases stay within int64.
+const MaxAmountMinor = 1e15
 
 // PurchaseStats aggregates one customer's purchases.
 type PurchaseStats struct {
@@ -71,8 +75,14 @@ func newPurchase(p PurchaseParams, now time.Time) (*Purchase, error) {
 	if p.OccurredAt.After(now.Add(24 * time.Hour)) {
 		return nil, crmtype.Invalid("occurred_at", "is more than a day in the future")
 	}
+	if p.OccurredAt.Year() < 1900 {
+		return nil, crmtype.Invalid("occurred_at", "is before 1900")
+	}
 	if p.Amount.Minor < 0 {
 		return nil, crmtype.Invalid("amount.minor", "must not be negative")
+	}
+	if p.Amount.Minor > MaxAmountMinor {
+		return nil, crmtype.Invalidf("amount.minor", "must be at most %d", int64(MaxAmountMinor))
 	}
 	if _, err := CurrencyDigits(p.Amount.Currency); err != nil {
 		return nil, err.(*crmtype.ValidationError).Prefix("amount")

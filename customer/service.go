@@ -24,10 +24,7 @@ type Service struct {
 // NewService returns a Service for workspace ws over st, reading time from
 // clock (crmtype.SystemClock when nil).
 func NewService(st Store, ws crmtype.WorkspaceID, clock crmtype.Clock) *Service {
-	if clock == nil {
-		clock = crmtype.SystemClock{}
-	}
-	return &Service{store: st, workspace: ws, clock: clock}
+	return &Service{store: st, workspace: ws, clock: crmtype.StoredClock(clock)}
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {
@@ -549,8 +546,10 @@ func (s *Service) RemoveIdentity(ctx context.Context, customerID, identityID crm
 }
 
 // DefineAttribute adds a custom attribute to the workspace's schema, or
-// changes its label, requiredness or enum options. Its type cannot change
-// (ErrConflict): define a new key instead.
+// changes its label, requiredness or enum options. ErrConflict when the
+// type would change (define a new key instead), when it would become
+// required while live customers have no value, or when it would drop an
+// enum option that customers hold.
 func (s *Service) DefineAttribute(ctx context.Context, d AttributeDef) (AttributeDef, error) {
 	const op = "define attribute"
 	sc, err := s.scope(ctx, op)
@@ -578,8 +577,9 @@ func (s *Service) Attributes(ctx context.Context) ([]AttributeDef, error) {
 	return defs, wrap(op, err)
 }
 
-// RemoveAttribute deletes a custom attribute definition. Values already
-// stored stay on the customers until they are updated.
+// RemoveAttribute deletes a custom attribute definition and every
+// customer's value for it (their versions increase), so that the key can be
+// defined again with another type. ErrNotFound when it is not defined.
 func (s *Service) RemoveAttribute(ctx context.Context, key string) error {
 	const op = "remove attribute"
 	sc, err := s.scope(ctx, op)

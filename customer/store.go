@@ -8,34 +8,76 @@ import (
 	"github.com/kehu/crm/internal/searchtext"
 )
 
+// SearchQuery is a parsed search: every term must match an indexed token,
+// exactly or as a prefix. Search builds it; stores render it for their
+// full-text engine.
+type SearchQuery = searchtext.Query
+
 // Store is the persistence the customer services need. The store package
-// implements it on SQLite and PostgreSQL; every method is confined to the
-// scope's workspace and reports another workspace's record as ErrNotFound.
-// Every write appends its events (EventTypes) in the same transaction.
+// implements it on SQLite and PostgreSQL. The contract every implementation
+// keeps:
+//
+//   - every method is confined to the scope's workspace, and reports another
+//     workspace's record exactly like a missing one: crmtype.ErrNotFound;
+//   - every write is atomic and appends its events (EventTypes) in the same
+//     transaction;
+//   - a taken unique value is a *crmtype.ConflictError naming the holder
+//     when it is known;
+//   - inputs have been validated by the Service; the store checks only what
+//     needs the database (existence, uniqueness, versions).
 type Store interface {
 	// DefaultRegion returns the workspace's default phone region ("" if unset).
 	DefaultRegion(ctx context.Context, s crmtype.Scope) (string, error)
 
+	// InsertCustomers stores cs with their identities and tags, all or
+	// none. ErrNotFound when a CompanyID names no live company; ErrConflict
+	// when an identity is taken.
 	InsertCustomers(ctx context.Context, s crmtype.Scope, cs []*Customer) error
+	// GetCustomer returns customer id, or ErrNotFound (also for a deleted
+	// one unless includeDeleted).
 	GetCustomer(ctx context.Context, s crmtype.Scope, id crmtype.ID, includeDeleted bool) (*Customer, error)
-	// UpdateCustomer loads the live customer id, checks its version, lets
-	// change modify it and saves it with the version increased, atomically.
+	// UpdateCustomer loads the live customer id, checks its version
+	// (ErrConflict when stale), lets change modify it and saves it with the
+	// version increased, atomically. When change alters nothing, nothing is
+	// written and the customer is returned as it was.
 	UpdateCustomer(ctx context.Context, s crmtype.Scope, id crmtype.ID, version int64, change func(*Customer) error) (*Customer, error)
-	// SetCustomerDeleted soft-deletes (at non-nil) or restores (nil) a customer.
+	// SetCustomerDeleted soft-deletes a live customer (at non-nil) or
+	// restores a deleted, not erased one (at nil); ErrNotFound otherwise.
 	SetCustomerDeleted(ctx context.Context, s crmtype.Scope, id crmtype.ID, at *time.Time, now time.Time) (*Customer, error)
+	// PurgeCustomer deletes customer id and everything that cascades from
+	// it. ErrConflict while people belong to it.
 	PurgeCustomer(ctx context.Context, s crmtype.Scope, id crmtype.ID, now time.Time) error
+	// ListCustomers returns one page of p's selection in p's order.
 	ListCustomers(ctx context.Context, s crmtype.Scope, p ListParams, limit int) (crmtype.Page[*Customer], error)
+	// CountCustomers counts f's selection.
 	CountCustomers(ctx context.Context, s crmtype.Scope, f Filter) (int, error)
-	SearchCustomers(ctx context.Context, s crmtype.Scope, q searchtext.Query, f Filter, limit int) ([]SearchHit, error)
+	// SearchCustomers returns at most limit customers of f's selection
+	// matching q, best first.
+	SearchCustomers(ctx context.Context, s crmtype.Scope, q SearchQuery, f Filter, limit int) ([]SearchHit, error)
+	// FindByIdentity returns the live customer holding a canonical identity.
 	FindByIdentity(ctx context.Context, s crmtype.Scope, kind IdentityKind, system, value string) (*Customer, error)
+	// AddIdentity gives a live customer another identity (a new version).
 	AddIdentity(ctx context.Context, s crmtype.Scope, id *Identity) error
+	// RemoveIdentity removes one identity of a customer, deleted or not (a
+	// new version). ErrNotFound when the customer does not hold it.
 	RemoveIdentity(ctx context.Context, s crmtype.Scope, customerID, identityID crmtype.ID, now time.Time) error
 
+	// PutAttributeDef creates or changes an attribute definition.
+	// ErrConflict when the type changes or stored values would break it.
 	PutAttributeDef(ctx context.Context, s crmtype.Scope, d AttributeDef) error
+	// AttributeDefs returns the definitions by key.
 	AttributeDefs(ctx context.Context, s crmtype.Scope) ([]AttributeDef, error)
+	// DeleteAttributeDef removes a definition and every customer's value
+	// for it. ErrNotFound when it is not defined.
 	DeleteAttributeDef(ctx context.Context, s crmtype.Scope, key string, now time.Time) error
 
+	// InsertPurchases stores ps, all or none. ErrNotFound when a customer
+	// does not exist; ErrConflict when an order id is taken.
 	InsertPurchases(ctx context.Context, s crmtype.Scope, ps []*Purchase) error
+	// ListPurchases returns one page of a customer's purchases, newest
+	// first. ErrNotFound when the customer does not exist.
 	ListPurchases(ctx context.Context, s crmtype.Scope, customerID crmtype.ID, after crmtype.Cursor, limit int) (crmtype.Page[*Purchase], error)
+	// PurchaseStats aggregates a customer's purchases. ErrNotFound when the
+	// customer does not exist.
 	PurchaseStats(ctx context.Context, s crmtype.Scope, customerID crmtype.ID) (PurchaseStats, error)
 }

@@ -56,6 +56,9 @@ func (s *Store) PutAttributeDef(ctx context.Context, sc crmtype.Scope, d custome
 				return err
 			}
 			before = &prev
+			if err := tx.checkStoredValues(ctx, sc, prev, d); err != nil {
+				return err
+			}
 			if _, err := where(tx.db.NewUpdate().Model(row).Column("label", "required", "options").
 				Where("a.key = ?", d.Key), "a", sc).Exec(ctx); err != nil {
 				return err
@@ -68,6 +71,43 @@ func (s *Store) PutAttributeDef(ctx context.Context, sc crmtype.Scope, d custome
 		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: d.CreatedAt, Type: customer.EventAttributeDefined,
 			SubjectType: customer.SubjectAttribute, SubjectKey: d.Key, Changes: changes}})
 	})
+}
+
+// checkStoredValues refuses a redefinition that the values already stored
+// would break: making an attribute required while live customers lack it,
+// or dropping an enum option that customers hold.
+func (s *Store) checkStoredValues(ctx context.Context, sc crmtype.Scope, prev, next customer.AttributeDef) error {
+	count := func(af customer.AttributeFilter) (int, error) {
+		return s.CountCustomers(ctx, sc, customer.Filter{Attributes: []customer.AttributeFilter{af}})
+	}
+	if next.Required && !prev.Required {
+		n, err := count(customer.AttributeFilter{Key: next.Key, Op: customer.Missing, Type: next.Type})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return &crmtype.ConflictError{Resource: "attribute", Field: "required", Value: next.Key,
+				Reason: fmt.Sprintf("cannot be required: %d customers have no value", n)}
+		}
+	}
+	kept := map[string]bool{}
+	for _, o := range next.Options {
+		kept[o] = true
+	}
+	for _, o := range prev.Options {
+		if kept[o] {
+			continue
+		}
+		n, err := count(customer.AttributeFilter{Key: next.Key, Op: customer.Eq, Value: o, Type: next.Type})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return &crmtype.ConflictError{Resource: "attribute", Field: "options", Value: o,
+				Reason: fmt.Sprintf("cannot be dropped: %d customers hold it", n)}
+		}
+	}
+	return nil
 }
 
 // AttributeDefs implements customer.Store.
@@ -108,6 +148,18 @@ func (s *Store) DeleteAttributeDef(ctx context.Context, sc crmtype.Scope, key st
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return crmtype.ErrNotFound
+		}
+		// Values never outlive their definition: a key defined again later
+		// may have another type.
+		strip := "json_remove(attributes, '$." + key + "')"
+		has := "json_type(c.attributes, '$." + key + "') IS NOT NULL"
+		if tx.pg {
+			strip, has = "attributes - '"+key+"'", "c.attributes->'"+key+"' IS NOT NULL"
+		}
+		q := tx.db.NewUpdate().Model((*customerRow)(nil)).Set("attributes = "+strip).
+			Set("version = version + 1").Set("updated_at = ?", now).Where(has)
+		if _, err := where(q, "c", sc).Exec(ctx); err != nil {
+			return err
 		}
 		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: now, Type: customer.EventAttributeRemoved,
 			SubjectType: customer.SubjectAttribute, SubjectKey: key}})

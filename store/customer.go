@@ -134,6 +134,9 @@ func (s *Store) companyNames(ctx context.Context, sc crmtype.Scope, cs []*custom
 	var rows []customerRow
 	q := s.db.NewSelect().Model(&rows).Column("c.id", "c.kind", "c.name").
 		Where("c.id IN (?)", bun.In(want)).Where("c.deleted_at IS NULL")
+	if s.pg {
+		q = q.For("SHARE") // the company cannot be deleted or renamed until this commits
+	}
 	if err := where(q, "c", sc).Scan(ctx); err != nil {
 		return nil, err
 	}
@@ -171,7 +174,8 @@ func (s *Store) checkIdentitiesFree(ctx context.Context, sc crmtype.Scope, ids [
 	for _, id := range ids {
 		k := key{string(id.Kind), id.System, id.Value}
 		if holder, ok := mine[k]; ok && holder != id.CustomerID {
-			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value, HeldBy: holder}
+			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value,
+				Reason: "is given to two customers of the batch"}
 		}
 		mine[k] = id.CustomerID
 		g := group{string(id.Kind), id.System}
@@ -548,7 +552,7 @@ func (s *Store) CountCustomers(ctx context.Context, sc crmtype.Scope, f customer
 }
 
 // SearchCustomers implements customer.Store.
-func (s *Store) SearchCustomers(ctx context.Context, sc crmtype.Scope, sq searchtext.Query, f customer.Filter, limit int) ([]customer.SearchHit, error) {
+func (s *Store) SearchCustomers(ctx context.Context, sc crmtype.Scope, sq customer.SearchQuery, f customer.Filter, limit int) ([]customer.SearchHit, error) {
 	var rows []customerRow
 	q := s.db.NewSelect().Model(&rows).ColumnExpr("c.*")
 	if s.pg {
@@ -607,7 +611,7 @@ func (s *Store) AddIdentity(ctx context.Context, sc crmtype.Scope, id *customer.
 		if err := tx.insertIdentities(ctx, sc, []customer.Identity{*id}); err != nil {
 			return err
 		}
-		if err := tx.saveIdentities(ctx, sc, c.ID, append(c.Identities, *id)); err != nil {
+		if err := tx.saveIdentities(ctx, sc, c.ID, append(c.Identities, *id), id.CreatedAt); err != nil {
 			return err
 		}
 		return tx.appendEvents(ctx, sc, []crmtype.Event{identityEvent(customer.EventIdentityAdded, *id, id.CreatedAt, false)})
@@ -639,7 +643,7 @@ func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID
 				gone = id
 			}
 		}
-		if err := tx.saveIdentities(ctx, sc, customerID, kept); err != nil {
+		if err := tx.saveIdentities(ctx, sc, customerID, kept, now); err != nil {
 			return err
 		}
 		gone.ID, gone.CustomerID = identityID, customerID
@@ -647,14 +651,15 @@ func (s *Store) RemoveIdentity(ctx context.Context, sc crmtype.Scope, customerID
 	})
 }
 
-// saveIdentities rewrites the identities copy on the customer row and the
-// customer's search document.
-func (s *Store) saveIdentities(ctx context.Context, sc crmtype.Scope, customerID crmtype.ID, ids []customer.Identity) error {
+// saveIdentities rewrites the identities copy on the customer row (a new
+// version of the customer) and the customer's search document.
+func (s *Store) saveIdentities(ctx context.Context, sc crmtype.Scope, customerID crmtype.ID, ids []customer.Identity, now time.Time) error {
 	enc, err := encodeIdentities(ids)
 	if err != nil {
 		return err
 	}
-	q := s.db.NewUpdate().Model((*customerRow)(nil)).Set("identities = ?", enc).Where("c.id = ?", customerID)
+	q := s.db.NewUpdate().Model((*customerRow)(nil)).Set("identities = ?", enc).
+		Set("version = version + 1").Set("updated_at = ?", now).Where("c.id = ?", customerID)
 	if _, err := where(q, "c", sc).Exec(ctx); err != nil {
 		return err
 	}

@@ -24,10 +24,23 @@ func joinConds(cs []cond) (string, []any) {
 	return strings.Join(parts, " AND "), args
 }
 
-// likePrefix escapes s for LIKE ... ESCAPE '\' and appends the wildcard.
-func likePrefix(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s) + "%"
+// prefixMatch is the operator that matches a column against prefixPattern:
+// case-sensitive, so that an index on the (already folded) column serves it
+// — GLOB on SQLite (whose LIKE ignores ASCII case and so skips a binary
+// index), LIKE on PostgreSQL (with text_pattern_ops indexes).
+func (s *Store) prefixMatch() string {
+	if s.pg {
+		return `LIKE ? ESCAPE '\'`
+	}
+	return "GLOB ?"
+}
+
+// prefixPattern escapes p for prefixMatch and appends the wildcard.
+func (s *Store) prefixPattern(p string) string {
+	if s.pg {
+		return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(p) + "%"
+	}
+	return strings.NewReplacer(`*`, `[*]`, `?`, `[?]`, `[`, `[[]`).Replace(p) + "*"
 }
 
 // customerFilter returns the predicates of f on alias c, the workspace
@@ -64,10 +77,10 @@ func (s *Store) customerFilter(sc crmtype.Scope, f customer.Filter) []cond {
 		add("c.created_at < ?", f.CreatedTo.UTC())
 	}
 	if f.NamePrefix != "" {
-		add(`c.name_fold LIKE ? ESCAPE '\'`, likePrefix(f.NamePrefix))
+		add("c.name_fold "+s.prefixMatch(), s.prefixPattern(f.NamePrefix))
 	}
 	if f.EmailPrefix != "" {
-		add(`EXISTS (SELECT 1 FROM crm_identities AS i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.id AND i.kind = 'email' AND i.value LIKE ? ESCAPE '\')`, likePrefix(f.EmailPrefix))
+		add(`EXISTS (SELECT 1 FROM crm_identities AS i WHERE i.workspace_id = c.workspace_id AND i.customer_id = c.id AND i.kind = 'email' AND i.system = '' AND i.value `+s.prefixMatch()+`)`, s.prefixPattern(f.EmailPrefix))
 	}
 	for _, af := range f.Attributes {
 		cs = append(cs, s.attributeCond(af))

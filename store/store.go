@@ -50,8 +50,9 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *Store
 	})
 }
 
-// mapError turns driver errors into the crmtype sentinels: no rows is
-// ErrNotFound, a unique violation ErrConflict. Other errors pass through.
+// mapError turns driver errors into the crmtype sentinels: no rows and a
+// foreign-key violation are ErrNotFound, a unique violation ErrConflict.
+// Other errors pass through.
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -61,7 +62,9 @@ func mapError(err error) error {
 	}
 	switch constraintKind(err) {
 	case "unique":
-		return &crmtype.ConflictError{Resource: "record", Reason: "violates a unique constraint: " + err.Error()}
+		return &crmtype.ConflictError{Resource: "record", Reason: "is already stored (a unique value is taken)"}
+	case "foreign_key": // a referenced record was deleted concurrently
+		return fmt.Errorf("a referenced record does not exist: %w", crmtype.ErrNotFound)
 	}
 	return err
 }
