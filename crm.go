@@ -67,8 +67,10 @@ type Client struct {
 // New returns a Client over db, which must use bun's sqlitedialect or
 // pgdialect. SQLite must have foreign keys on in every connection (as
 // store/sqlite.Open configures it): the database's own checks are one of
-// the layers that keep workspaces apart. New does not touch the schema; call
-// Migrate.
+// the layers that keep workspaces apart. A host that opens SQLite itself
+// should use store/sqlite.DSN and one connection: without immediate
+// transactions and a busy timeout, concurrent writers can get "database is
+// locked". New does not touch the schema; call Migrate.
 func New(db *bun.DB, cfg *Config) (*Client, error) {
 	if db == nil {
 		return nil, errors.New("crm: new: db is nil")
