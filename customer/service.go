@@ -355,8 +355,9 @@ func (s *Service) Restore(ctx context.Context, id crmtype.ID) (*Customer, error)
 }
 
 // Purge deletes customer id (live or soft-deleted) for good, with its
-// identities, tags and purchases. A company that people still belong to is
-// ErrConflict.
+// identities, tags and purchases, and empties the values of its events
+// (their types and times stay), so no personal data outlives it. A company
+// that people still belong to is ErrConflict.
 func (s *Service) Purge(ctx context.Context, id crmtype.ID) error {
 	const op = "purge"
 	sc, err := s.scope(ctx, op)

@@ -13,6 +13,7 @@ import (
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/internal/searchtext"
+	"github.com/kehu/crm/privacy"
 )
 
 var _ customer.Store = (*Store)(nil)
@@ -470,6 +471,13 @@ func (s *Store) PurgeCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.
 		if members > 0 {
 			return &crmtype.ConflictError{Resource: "customer", Field: "company_id", HeldBy: id,
 				Reason: fmt.Sprintf("%d people still belong to this company", members)}
+		}
+		// A purged customer's personal data must not outlive it where no
+		// data-subject request could reach it any more: the events keep
+		// their types and times, not their values.
+		rep := privacy.EraseReport{Deleted: map[string]int64{}, Scrubbed: map[string]int64{}}
+		if err := tx.eraseReferences(ctx, sc, id, privacy.EraseOptions{DeletePurchases: true}, &rep); err != nil {
+			return err
 		}
 		res, err := where(tx.db.NewDelete().Model((*customerRow)(nil)).Where("c.id = ?", id), "c", sc).Exec(ctx)
 		if err != nil {

@@ -95,37 +95,40 @@ func (s *Store) EraseCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.
 			return err
 		}
 		rep.Scrubbed["crm_customers"] = n
-		for _, ref := range customerRefs[1:] {
-			if ref.Delete || (ref.Purchases && opts.DeletePurchases) {
-				q := tx.db.NewDelete().TableExpr("? AS x", bun.Ident(ref.Table)).Where("x.? = ?", bun.Ident(ref.Column), id)
-				res, err := where(q, "x", sc).Exec(ctx)
-				if err != nil {
-					return fmt.Errorf("erase %s: %w", ref.Table, err)
-				}
-				rep.Deleted[ref.Table], _ = res.RowsAffected()
-				continue
-			}
-			q := tx.db.NewUpdate().TableExpr("? AS x", bun.Ident(ref.Table)).Where("x.? = ?", bun.Ident(ref.Column), id)
-			for col, v := range ref.Scrub {
-				q = q.Set("? = ?", bun.Ident(col), v)
-			}
-			res, err := where(q, "x", sc).Exec(ctx)
-			if err != nil {
-				return fmt.Errorf("erase %s: %w", ref.Table, err)
-			}
-			rep.Scrubbed[ref.Table], _ = res.RowsAffected()
-		}
-		if !tx.pg {
-			// Merge the full-text index so that no segment keeps the
-			// erased tokens.
-			if _, err := tx.db.ExecContext(ctx, "INSERT INTO crm_customer_fts (crm_customer_fts) VALUES ('optimize')"); err != nil {
-				return fmt.Errorf("erase: optimise search index: %w", err)
-			}
+		if err := tx.eraseReferences(ctx, sc, id, opts, &rep); err != nil {
+			return err
 		}
 		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: now, Type: customer.EventCustomerErased,
 			SubjectType: customer.SubjectCustomer, Subject: id, Customer: id}})
 	})
 	return rep, err
+}
+
+// eraseReferences deletes or scrubs, as the registry says, the rows of every
+// table that refers to customer id (all but the customer row itself), and
+// counts them in rep. Erase and purge both use it.
+func (s *Store) eraseReferences(ctx context.Context, sc crmtype.Scope, id crmtype.ID, opts privacy.EraseOptions, rep *privacy.EraseReport) error {
+	for _, ref := range customerRefs[1:] {
+		if ref.Delete || (ref.Purchases && opts.DeletePurchases) {
+			q := s.db.NewDelete().TableExpr("? AS x", bun.Ident(ref.Table)).Where("x.? = ?", bun.Ident(ref.Column), id)
+			res, err := where(q, "x", sc).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("erase %s: %w", ref.Table, err)
+			}
+			rep.Deleted[ref.Table], _ = res.RowsAffected()
+			continue
+		}
+		q := s.db.NewUpdate().TableExpr("? AS x", bun.Ident(ref.Table)).Where("x.? = ?", bun.Ident(ref.Column), id)
+		for col, v := range ref.Scrub {
+			q = q.Set("? = ?", bun.Ident(col), v)
+		}
+		res, err := where(q, "x", sc).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("erase %s: %w", ref.Table, err)
+		}
+		rep.Scrubbed[ref.Table], _ = res.RowsAffected()
+	}
+	return nil
 }
 
 // eraseCustomerRow empties the personal fields of the customer row and

@@ -124,6 +124,10 @@ CREATE VIRTUAL TABLE crm_customer_fts USING fts5 (
     prefix = '1 2 3'
 );
 --bun:split
+-- Deleting a document removes its tokens from the index at once, so an
+-- erased or purged customer's words do not linger in old segments.
+INSERT INTO crm_customer_fts (crm_customer_fts, rank) VALUES ('secure-delete', 1);
+--bun:split
 CREATE TRIGGER crm_customer_search_ai AFTER INSERT ON crm_customer_search BEGIN
     INSERT INTO crm_customer_fts (rowid, doc) VALUES (new.docid, new.doc);
 END;
