@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
+	"github.com/kehu/crm/analysis"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
@@ -135,6 +136,7 @@ func (c *Client) Workspace(id string) *Workspace {
 		Customers: customer.NewService(c.store, w, c.clock),
 		Events:    event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
 		Privacy:   privacy.NewService(c.store, w, c.clock),
+		Analysis:  analysis.NewService(c.store, w),
 		client:    c,
 	}
 }
@@ -150,6 +152,9 @@ type Workspace struct {
 	Events *event.Service
 	// Privacy answers data-subject requests: export and erasure.
 	Privacy *privacy.Service
+	// Analysis mines the workspace's purchases: summaries, RFM, segments,
+	// lifetime value and churn, cohorts; aggregation runs in the database.
+	Analysis *analysis.Service
 
 	client *Client
 }

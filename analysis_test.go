@@ -1,0 +1,151 @@
+package crm_test
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/kehu/crm"
+	"github.com/kehu/crm/analysis"
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/internal/cdnow"
+	"github.com/kehu/crm/internal/dbtest"
+)
+
+// loadCDNOW stores the CDNOW sample's customers and purchases in ws and
+// returns the customer ID of each sample id.
+func loadCDNOW(t testing.TB, ctx context.Context, ws *crm.Workspace) map[string]string {
+	t.Helper()
+	dir := cdnow.Dir()
+	if dir == "" {
+		t.Fatal("../shared/data/cdnow is missing")
+	}
+	f, err := os.Open(filepath.Join(dir, "CDNOW_sample.txt"))
+	require.NoError(t, err)
+	defer f.Close()
+	ps, err := cdnow.ReadSample(f)
+	require.NoError(t, err)
+	var params []customer.CreateParams
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if !seen[p.Customer] {
+			seen[p.Customer] = true
+			params = append(params, customer.CreateParams{Name: "CDNOW " + p.Customer, Stage: customer.StageCustomer,
+				Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: "cdnow", Value: p.Customer}}})
+		}
+	}
+	byID := map[string]crmtype.ID{}
+	ids := map[string]string{}
+	for i := 0; i < len(params); i += 500 {
+		cs, err := ws.Customers.CreateMany(ctx, params[i:min(i+500, len(params))])
+		require.NoError(t, err)
+		for _, c := range cs {
+			byID[c.Identities[0].Value] = c.ID
+			ids[c.ID.String()] = c.Identities[0].Value
+		}
+	}
+	var pp []customer.PurchaseParams
+	for _, p := range ps {
+		pp = append(pp, customer.PurchaseParams{CustomerID: byID[p.Customer], OccurredAt: p.Date,
+			Amount: crmtype.Money{Minor: p.Cents, Currency: "USD"}, Quantity: p.CDs})
+	}
+	for i := 0; i < len(pp); i += 1000 {
+		_, err := ws.Customers.RecordPurchases(ctx, pp[i:min(i+1000, len(pp))])
+		require.NoError(t, err)
+	}
+	return ids
+}
+
+// The summaries computed in the database reproduce the published CDNOW
+// summary file, and the models fitted on them the published parameters.
+func TestAnalysisOnCDNOW(t *testing.T) {
+	dir := cdnow.Dir()
+	require.NotEmpty(t, dir, "../shared/data/cdnow is missing")
+	f, err := os.Open(filepath.Join(dir, "cdnow_customers_summary_with_transactions.csv"))
+	require.NoError(t, err)
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	require.NoError(t, err)
+	want := map[string][]string{}
+	for _, r := range recs[1:] {
+		want[r[0]] = r
+	}
+
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, _ := newClient(t, db)
+		ws := client.Workspace("cdnow")
+		ids := loadCDNOW(t, ctx, ws)
+
+		p := analysis.Params{Currency: "USD", AsOf: time.Date(1997, 9, 30, 0, 0, 0, 0, time.UTC), Unit: analysis.UnitWeek}
+		sums, err := ws.Analysis.Summaries(ctx, p, time.Date(1998, 6, 30, 0, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+		require.Len(t, sums, 2357)
+		repeat, holdout, holdoutZero := 0, 0, 0
+		for _, s := range sums {
+			w := want[ids[s.Customer]]
+			require.NotNil(t, w, s.Customer)
+			require.Equal(t, w[1], strconv.Itoa(s.X), "x of %s", w[0])
+			require.Equal(t, w[2], fmt.Sprintf("%.2f", s.Tx), "t_x of %s", w[0])
+			require.Equal(t, w[3], fmt.Sprintf("%.2f", s.T), "T of %s", w[0])
+			// zbar in dollars, rounded half-up from exact cents (README).
+			require.Equal(t, w[4], fmt.Sprintf("%.2f", math.Floor(s.ZBar+0.5)/100), "zbar of %s", w[0])
+			repeat += s.X
+			holdout += s.HoldoutX
+			if s.X == 0 {
+				holdoutZero += s.HoldoutX
+			}
+		}
+		require.Equal(t, 2457, repeat)
+		require.Equal(t, 1882, holdout)
+		require.Equal(t, 334, holdoutZero)
+
+		v, err := ws.Analysis.LifetimeValue(ctx, analysis.ValueParams{Params: p})
+		require.NoError(t, err)
+		m := v.PurchaseModel.(analysis.BGNBD)
+		require.InDelta(t, 0.243, m.R, 0.005)
+		require.InDelta(t, 4.414, m.Alpha, 0.005)
+		require.InDelta(t, 0.793, m.A, 0.005)
+		require.InDelta(t, 2.426, m.B, 0.005)
+		require.InDelta(t, -9582.4, v.PurchaseFit.LogLikelihood, 0.1)
+		require.InDelta(t, 6.25, v.Spend.P, 0.01)
+		require.InDelta(t, 3.74, v.Spend.Q, 0.01)
+		require.InDelta(t, 15.44, v.Spend.Gamma/100, 0.01, "gamma is in cents here")
+		for i := 1; i < len(v.Customers); i++ {
+			require.GreaterOrEqual(t, v.Customers[i-1].CLV, v.Customers[i].CLV)
+		}
+
+		rfm, err := ws.Analysis.RFM(ctx, p)
+		require.NoError(t, err)
+		require.Len(t, rfm.Scores, 2357)
+		total := 0
+		for _, s := range rfm.Segments {
+			total += s.Customers
+		}
+		require.Equal(t, 2357, total)
+
+		seg, err := ws.Analysis.Segments(ctx, analysis.SegmentParams{Params: p, K: 4, Seed: 1})
+		require.NoError(t, err)
+		require.Equal(t, 4, seg.Selection.K)
+		require.Len(t, seg.Selection.Result.Labels, 2357)
+
+		coh, err := ws.Analysis.Cohorts(ctx, "USD", time.UTC)
+		require.NoError(t, err)
+		require.Len(t, coh.Cohorts, 3, "CDNOW customers first bought in January to March 1997")
+		size := 0
+		for _, c := range coh.Cohorts {
+			size += c.Size
+		}
+		require.Equal(t, 2357, size)
+	})
+}
