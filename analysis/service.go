@@ -236,7 +236,7 @@ func (s *Service) LifetimeValue(ctx context.Context, p ValueParams) (*Valuation,
 	var spends []Spend
 	for i, c := range sums {
 		hist[i] = c.History()
-		if c.X > 0 {
+		if c.X > 0 && c.ZBar > 0 { // Gamma-Gamma needs a positive mean spend
 			spends = append(spends, c.Spend())
 		}
 	}

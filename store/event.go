@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -127,7 +130,9 @@ func (s *Store) Audit(ctx context.Context, sc crmtype.Scope, q event.AuditQuery,
 	if !q.Subject.IsZero() {
 		sel = sel.Where("e.subject_id = ?", q.Subject)
 	} else {
-		sel = sel.Where("e.subject_key = ?", q.SubjectKey)
+		// The second predicate names the partial index's condition, so
+		// that both databases see the index applies.
+		sel = sel.Where("e.subject_key = ?", q.SubjectKey).Where("e.subject_key <> ''")
 	}
 	if q.SubjectType != "" {
 		sel = sel.Where("e.subject_type = ?", q.SubjectType)
@@ -147,6 +152,8 @@ type consumerRow struct {
 	AckedSeq    int64      `bun:"acked_seq"`
 	LeasedTxn   int64      `bun:"leased_txn"`
 	LeasedSeq   int64      `bun:"leased_seq"`
+	Secret      string     `bun:"secret"`
+	LeaseNo     int64      `bun:"lease_no"`
 	LeaseToken  string     `bun:"lease_token"`
 	LeaseUntil  *time.Time `bun:"lease_until"`
 	UpdatedAt   time.Time  `bun:"updated_at"`
@@ -157,17 +164,29 @@ type consumerRow struct {
 type outboxCursor struct {
 	Workspace string `json:"w"`
 	Consumer  string `json:"c"`
-	Token     string `json:"k"`
+	Lease     int64  `json:"n"`
+	Token     string `json:"k"` // HMAC of the fields above and the position, under the consumer's secret
 	Txn       int64  `json:"t"`
 	Seq       int64  `json:"s"`
 }
 
+// sign returns the token of cursor c under secret.
+func (c outboxCursor) sign(secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(m, "%s\x00%s\x00%d\x00%d\x00%d", c.Workspace, c.Consumer, c.Lease, c.Txn, c.Seq)
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
 // lockConsumer reads (creating if needed) a consumer's row for update
 // inside a transaction.
-func (s *Store) lockConsumer(ctx context.Context, sc crmtype.Scope, name string, now time.Time) (*consumerRow, error) {
-	if _, err := s.db.NewRaw(`INSERT INTO crm_event_consumers (workspace_id, name, updated_at) VALUES (?, ?, ?) ON CONFLICT (workspace_id, name) DO NOTHING`,
-		string(sc.Workspace), name, now).Exec(ctx); err != nil {
-		return nil, err
+func (s *Store) lockConsumer(ctx context.Context, sc crmtype.Scope, name string, now time.Time, create bool) (*consumerRow, error) {
+	if create {
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		if _, err := s.db.NewRaw(`INSERT INTO crm_event_consumers (workspace_id, name, secret, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (workspace_id, name) DO NOTHING`,
+			string(sc.Workspace), name, hex.EncodeToString(secret), now).Exec(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var row consumerRow
 	q := where(s.db.NewSelect().Model(&row).Where("k.name = ?", name), "k", sc)
@@ -184,7 +203,7 @@ func (s *Store) lockConsumer(ctx context.Context, sc crmtype.Scope, name string,
 func (s *Store) NextEvents(ctx context.Context, sc crmtype.Scope, consumer string, limit int, lease time.Duration, now time.Time) (event.Batch, error) {
 	var batch event.Batch
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
-		k, err := tx.lockConsumer(ctx, sc, consumer, now)
+		k, err := tx.lockConsumer(ctx, sc, consumer, now, true)
 		if err != nil {
 			return err
 		}
@@ -207,19 +226,18 @@ func (s *Store) NextEvents(ctx context.Context, sc crmtype.Scope, consumer strin
 			return nil
 		}
 		last := rows[len(rows)-1]
-		tok := make([]byte, 12)
-		_, _ = rand.Read(tok)
+		cur := outboxCursor{Workspace: string(sc.Workspace), Consumer: consumer, Lease: k.LeaseNo + 1, Txn: last.Txn, Seq: last.Seq}
+		cur.Token = cur.sign(k.Secret)
 		until := now.Add(lease)
-		k.LeasedTxn, k.LeasedSeq, k.LeaseToken, k.LeaseUntil, k.UpdatedAt = last.Txn, last.Seq, hex.EncodeToString(tok), &until, now
-		if _, err := where(tx.db.NewUpdate().Model(k).Column("leased_txn", "leased_seq", "lease_token", "lease_until", "updated_at").
+		k.LeaseNo, k.LeasedTxn, k.LeasedSeq, k.LeaseToken, k.LeaseUntil, k.UpdatedAt = cur.Lease, last.Txn, last.Seq, cur.Token, &until, now
+		if _, err := where(tx.db.NewUpdate().Model(k).Column("lease_no", "leased_txn", "leased_seq", "lease_token", "lease_until", "updated_at").
 			Where("k.name = ?", consumer), "k", sc).Exec(ctx); err != nil {
 			return err
 		}
 		if batch.Events, err = scanEvents(rows); err != nil {
 			return err
 		}
-		batch.Cursor = crmtype.EncodeCursor(outboxCursor{Workspace: string(sc.Workspace), Consumer: consumer,
-			Token: k.LeaseToken, Txn: last.Txn, Seq: last.Seq})
+		batch.Cursor = crmtype.EncodeCursor(cur)
 		return nil
 	})
 	return batch, err
@@ -231,23 +249,27 @@ func (s *Store) AckEvents(ctx context.Context, sc crmtype.Scope, consumer string
 	if err := crmtype.DecodeCursor(cursor, &cur); err != nil {
 		return err
 	}
+	notDelivered := crmtype.Invalid("cursor", "was not delivered to this consumer of this workspace")
 	if cur.Workspace != string(sc.Workspace) || cur.Consumer != consumer || cur.Token == "" {
-		return crmtype.Invalid("cursor", "was not delivered to this consumer of this workspace")
+		return notDelivered
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
-		k, err := tx.lockConsumer(ctx, sc, consumer, now)
+		k, err := tx.lockConsumer(ctx, sc, consumer, now, false)
+		if errors.Is(err, crmtype.ErrNotFound) {
+			return notDelivered
+		}
 		if err != nil {
 			return err
 		}
-		if k.LeaseToken != cur.Token {
-			if k.AckedTxn > cur.Txn || (k.AckedTxn == cur.Txn && k.AckedSeq >= cur.Seq) {
-				return nil // already acknowledged: acknowledging twice is harmless
-			}
+		if !hmac.Equal([]byte(cur.sign(k.Secret)), []byte(cur.Token)) || cur.Lease > k.LeaseNo {
+			return notDelivered
+		}
+		if k.AckedTxn > cur.Txn || (k.AckedTxn == cur.Txn && k.AckedSeq >= cur.Seq) {
+			return nil // already acknowledged: acknowledging twice is harmless
+		}
+		if cur.Lease < k.LeaseNo || k.LeaseToken != cur.Token {
 			return &crmtype.ConflictError{Resource: "consumer", Field: "cursor", Value: consumer,
 				Reason: "belongs to a lease that expired and was given to another worker"}
-		}
-		if cur.Txn != k.LeasedTxn || cur.Seq != k.LeasedSeq {
-			return crmtype.Invalid("cursor", "does not end where the delivered batch ends")
 		}
 		k.AckedTxn, k.AckedSeq, k.LeaseToken, k.LeaseUntil, k.UpdatedAt = cur.Txn, cur.Seq, "", nil, now
 		_, err = where(tx.db.NewUpdate().Model(k).Column("acked_txn", "acked_seq", "lease_token", "lease_until", "updated_at").

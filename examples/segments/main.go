@@ -1,0 +1,478 @@
+// Command segments mines the CDNOW purchases with kehu/crm's analysis
+// module: it loads them into SQLite through the SDK and prints the RFM
+// segments, the k-means segments with their centroids, the top customers by
+// predicted lifetime value and by churn risk, and a cohort retention table.
+//
+//	go run ./examples/segments                 # the 2,357-customer sample, ./segments.db
+//	go run ./examples/segments -full           # all 23,570 customers (CDNOW_master.txt)
+//	go run ./examples/segments -db /tmp/s.db -data /path/to/cdnow
+//
+// CDNOW (Fader, Hardie and Lee 2005) is the purchase history of customers who
+// made their first purchase at the CD retailer in the first quarter of 1997,
+// followed to the end of June 1998. The analyses use the purchases up to
+// 1997-09-30, the end of the calibration period of the published models, in
+// weeks.
+//
+// It is idempotent: every purchase carries an order id made of the customer
+// and the file line ("cdnow-<customer>-<line>"), and when the workspace
+// already holds the CDNOW customers the loading is skipped, so a second run
+// on the same file prints the same tables. The loading runs in one
+// transaction, so an interrupted run leaves nothing half loaded.
+package main
+
+import (
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/width"
+
+	"github.com/kehu/crm"
+	"github.com/kehu/crm/analysis"
+	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/internal/cdnow"
+	"github.com/kehu/crm/store/sqlite"
+)
+
+const (
+	workspace = "cdnow"
+	system    = "cdnow" // the external system of the customers' ids
+	currency  = "USD"
+
+	customerBatch = 500
+	purchaseBatch = 1000
+	topN          = 10
+	cohortMonths  = 7 // months 0..6
+)
+
+// asOf is the end of the CDNOW calibration period.
+var asOf = time.Date(1997, 9, 30, 0, 0, 0, 0, time.UTC)
+
+func main() {
+	dbPath := flag.String("db", "segments.db", "path of the SQLite database file (created if missing)")
+	dataDir := flag.String("data", cdnow.Dir(), "folder holding CDNOW_sample.txt and CDNOW_master.txt")
+	full := flag.Bool("full", false, "use CDNOW_master.txt (23,570 customers) instead of the 2,357-customer sample")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("segments: ")
+	if *dataDir == "" {
+		log.Fatalf("the CDNOW data folder was not found (../shared/data/cdnow beside the repository); pass -data")
+	}
+
+	ctx := crm.WithActor(context.Background(), "system:segments")
+	start := time.Now()
+
+	db, err := sqlite.Open(ctx, *dbPath)
+	if err != nil {
+		log.Fatalf("open database: %v", err)
+	}
+	defer db.Close()
+	client, err := crm.New(db, nil)
+	if err != nil {
+		log.Fatalf("new client: %v", err)
+	}
+	if err := client.Migrate(ctx); err != nil {
+		log.Fatalf("migrate %s: %v", *dbPath, err)
+	}
+	ws := client.Workspace(workspace)
+
+	file, purchases := readPurchases(*dataDir, *full)
+	load(ctx, client, ws, file, purchases)
+
+	p := analysis.Params{Currency: currency, AsOf: asOf, Unit: analysis.UnitWeek}
+	fmt.Printf("Analyses of the purchases up to %s (the calibration end), time in weeks, money in dollars.\n\n", asOf.Format(time.DateOnly))
+
+	t0 := time.Now()
+	printRFM(ctx, ws, p)
+	printSegments(ctx, ws, p)
+	printValue(ctx, ws, p)
+	printCohorts(ctx, ws)
+	fmt.Printf("Analyses took %s; the whole run %s.\n", since(t0), since(start))
+}
+
+// readPurchases reads the sample or the master file. The second result's
+// i-th purchase is on line lineOf(i) of the file.
+func readPurchases(dir string, full bool) (string, []cdnow.Purchase) {
+	name, read := "CDNOW_sample.txt", cdnow.ReadSample
+	if full {
+		name, read = "CDNOW_master.txt", cdnow.ReadMaster
+	}
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		log.Fatalf("open CDNOW file: %v", err)
+	}
+	defer f.Close()
+	ps, err := read(f)
+	if err != nil {
+		log.Fatalf("read %s: %v", path, err)
+	}
+	if len(ps) == 0 {
+		log.Fatalf("read %s: no purchases", path)
+	}
+	return name, ps
+}
+
+// load stores the customers and purchases of file in ws, unless ws already
+// holds them. It runs in one transaction: all or nothing.
+func load(ctx context.Context, client *crm.Client, ws *crm.Workspace, file string, ps []cdnow.Purchase) {
+	// Distinct customers, in order of first appearance.
+	var keys []string
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if !seen[p.Customer] {
+			seen[p.Customer] = true
+			keys = append(keys, p.Customer)
+		}
+	}
+
+	n, err := ws.Customers.Count(ctx, customer.Filter{})
+	if err != nil {
+		log.Fatalf("count customers of workspace %q: %v", ws.ID, err)
+	}
+	if n > 0 {
+		// Already loaded (the loading is all or nothing): check that it is
+		// this file's data, by the count and by looking up the last customer.
+		if n != len(keys) {
+			log.Fatalf("workspace %q holds %d customers, not the %d of %s; use another -db for a different data set",
+				ws.ID, n, len(keys), file)
+		}
+		last := keys[len(keys)-1]
+		if _, err := ws.Customers.ByExternalID(ctx, system, last); err != nil {
+			log.Fatalf("workspace %q holds %d customers, but not CDNOW customer %s of %s: %v", ws.ID, n, last, file, err)
+		}
+		fmt.Printf("Workspace %q already holds the %s customers of %s; loading skipped (its %s purchases are recorded).\n\n",
+			ws.ID, thousands(n), file, thousands(len(ps)))
+		return
+	}
+
+	start := time.Now()
+	lineOffset := 1 // the sample has no header line
+	if file == "CDNOW_master.txt" {
+		lineOffset = 2
+	}
+	err = client.RunInTx(ctx, func(ctx context.Context, tx *crm.Client) error {
+		w := tx.Workspace(string(ws.ID))
+		params := make([]customer.CreateParams, len(keys))
+		for i, k := range keys {
+			params[i] = customer.CreateParams{Name: "CDNOW " + k, Stage: customer.StageCustomer, Source: "import:cdnow",
+				Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: system, Value: k}}}
+		}
+		ids := make(map[string]crmtype.ID, len(keys))
+		for i := 0; i < len(params); i += customerBatch {
+			cs, err := w.Customers.CreateMany(ctx, params[i:min(i+customerBatch, len(params))])
+			if err != nil {
+				return fmt.Errorf("create customers %d–%d: %w", i+1, min(i+customerBatch, len(params)), err)
+			}
+			for j, c := range cs {
+				ids[keys[i+j]] = c.ID
+			}
+		}
+		batch := make([]customer.PurchaseParams, 0, purchaseBatch)
+		for i, p := range ps {
+			line := i + lineOffset
+			batch = append(batch, customer.PurchaseParams{CustomerID: ids[p.Customer], OccurredAt: p.Date,
+				Amount: crmtype.Money{Minor: p.Cents, Currency: currency}, Quantity: p.CDs, Channel: "web",
+				OrderID: fmt.Sprintf("cdnow-%s-%d", p.Customer, line)})
+			if len(batch) == purchaseBatch || i == len(ps)-1 {
+				if _, err := w.Customers.RecordPurchases(ctx, batch); err != nil {
+					return fmt.Errorf("record purchases of lines %d–%d: %w", line-len(batch)+1, line, err)
+				}
+				batch = batch[:0]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatalf("load %s into workspace %q: %v", file, ws.ID, err)
+	}
+	fmt.Printf("Loaded %s into workspace %q in %s: %s customers, %s purchases.\n\n",
+		file, ws.ID, since(start), thousands(len(keys)), thousands(len(ps)))
+}
+
+// printRFM prints the size and value of the eleven RFM segments.
+func printRFM(ctx context.Context, ws *crm.Workspace, p analysis.Params) {
+	res, err := ws.Analysis.RFM(ctx, p)
+	if err != nil {
+		log.Fatalf("RFM: %v", err)
+	}
+	t := newTable("Segment", "Customers", "Share", "Monetary", "Value share", "Mean monetary").right(1, 2, 3, 4, 5)
+	var customers int
+	var total float64
+	for _, s := range res.Segments { // in the order of analysis.RFMSegments
+		t.row(s.Segment.String(), thousands(s.Customers), pct(s.Share), dollars(s.Monetary), pct(s.MonetaryShare), dollars(s.MeanMonetary))
+		customers += s.Customers
+		total += s.Monetary
+	}
+	t.row("Total", thousands(customers), pct(1), dollars(total), pct(1), dollars(total/float64(max(customers, 1))))
+	t.print("1. RFM segments (quintile scores of recency, purchase days and total spend)")
+}
+
+// printSegments prints the k-means clusters and the elbow and silhouette
+// curve.
+func printSegments(ctx context.Context, ws *crm.Workspace, p analysis.Params) {
+	seg, err := ws.Analysis.Segments(ctx, analysis.SegmentParams{Params: p, K: 0, Seed: 1})
+	if err != nil {
+		log.Fatalf("k-means segments: %v", err)
+	}
+	sel := seg.Selection
+	n := len(seg.Customers)
+	// Clusters by centroid monetary value, highest first.
+	order := make([]int, sel.K)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Compare(sel.Centroids.At(b, 2), sel.Centroids.At(a, 2))
+	})
+	t := newTable("Cluster", "Customers", "Share", "Recency (weeks)", "Frequency (days)", "Monetary").right(1, 2, 3, 4, 5)
+	for _, c := range order {
+		size := sel.Result.Sizes[c]
+		t.row(fmt.Sprint(c+1), thousands(size), pct(float64(size)/float64(n)),
+			fmt.Sprintf("%.1f", sel.Centroids.At(c, 0)), fmt.Sprintf("%.2f", sel.Centroids.At(c, 1)), dollars(sel.Centroids.At(c, 2)))
+	}
+	t.print(fmt.Sprintf("2. k-means segments: k = %d chosen by silhouette (log1p + z-score of %s; centroids in original units)",
+		sel.K, strings.Join(seg.Features, ", ")))
+
+	t = newTable("k", "Inertia", "Silhouette", "Note").right(0, 1, 2)
+	for _, c := range sel.Curve {
+		mark := ""
+		if c.K == sel.K {
+			mark = "← chosen"
+		}
+		t.row(fmt.Sprint(c.K), fmt.Sprintf("%.1f", c.Inertia), fmt.Sprintf("%.4f", c.Silhouette), mark)
+	}
+	t.print("   Elbow and silhouette curve (inertia in the standardised space)")
+}
+
+// printValue fits BG/NBD and Gamma-Gamma and prints the top customers by
+// predicted CLV and by churn risk.
+func printValue(ctx context.Context, ws *crm.Workspace, p analysis.Params) {
+	v, err := ws.Analysis.LifetimeValue(ctx, analysis.ValueParams{Params: p, Model: "bgnbd",
+		CLV: analysis.CLVConfig{Periods: 12, PeriodLength: 52.0 / 12, Margin: 1, DiscountRate: 0}})
+	if err != nil {
+		log.Fatalf("lifetime value: %v", err)
+	}
+	m, ok := v.PurchaseModel.(analysis.BGNBD)
+	if !ok {
+		log.Fatalf("lifetime value: purchase model is %T, want BG/NBD", v.PurchaseModel)
+	}
+	ext := externalIDs(ctx, ws)
+
+	t := newTable("#", "Customer", "x", "t_x", "T", "P(alive)", "Exp. purchases", "Exp. spend", "CLV").right(0, 2, 3, 4, 5, 6, 7, 8)
+	for i, c := range v.Customers[:min(topN, len(v.Customers))] {
+		s := c.Summary
+		t.row(fmt.Sprint(i+1), ext(c.Customer), fmt.Sprint(s.X), fmt.Sprintf("%.2f", s.Tx), fmt.Sprintf("%.2f", s.T),
+			fmt.Sprintf("%.3f", c.PAlive), fmt.Sprintf("%.2f", c.ExpectedPurchases), dollars(c.ExpectedSpend), dollars(c.CLV))
+	}
+	t.print("3. Top 10 customers by predicted CLV (BG/NBD + Gamma-Gamma, next 12 months, margin 1, no discount)")
+
+	var sum float64
+	for _, c := range v.Customers {
+		sum += c.CLV
+	}
+	t = newTable("Model", "Parameters", "Log-likelihood", "Customers").right(2, 3)
+	t.row("BG/NBD", fmt.Sprintf("r = %.4f, alpha = %.4f, a = %.4f, b = %.4f", m.R, m.Alpha, m.A, m.B),
+		fmt.Sprintf("%.2f", v.PurchaseFit.LogLikelihood), thousands(int(v.PurchaseFit.Customers)))
+	t.row("Gamma-Gamma", fmt.Sprintf("p = %.4f, q = %.4f, gamma = %.2f (cents; $%.2f)", v.Spend.P, v.Spend.Q, v.Spend.Gamma, v.Spend.Gamma/100),
+		fmt.Sprintf("%.2f", v.SpendFit.LogLikelihood), thousands(int(v.SpendFit.Customers)))
+	t.print(fmt.Sprintf("   Fitted models (money in minor units, so gamma is in cents); total predicted CLV %s", dollars(sum)))
+
+	// Churn risk among repeat buyers (x ≥ 1): ties (equal x, t_x, T) by
+	// higher spend, then earlier first purchase, then customer.
+	var repeat []analysis.CustomerValue
+	for _, c := range v.Customers {
+		if c.Summary.X > 0 {
+			repeat = append(repeat, c)
+		}
+	}
+	slices.SortFunc(repeat, func(a, b analysis.CustomerValue) int {
+		return cmp.Or(cmp.Compare(b.ChurnRisk, a.ChurnRisk), cmp.Compare(spent(b.Summary), spent(a.Summary)),
+			a.Summary.First.Compare(b.Summary.First), cmp.Compare(a.Customer, b.Customer))
+	})
+	t = newTable("#", "Customer", "Purchase days", "First", "Last", "Weeks since", "Spend", "P(alive)", "Churn risk", "CLV").right(0, 2, 5, 6, 7, 8, 9)
+	for i, c := range repeat[:min(topN, len(repeat))] {
+		s := c.Summary
+		last := s.First.AddDate(0, 0, int(s.Tx*7+0.5))
+		t.row(fmt.Sprint(i+1), ext(c.Customer), fmt.Sprint(s.X+1), s.First.Format(time.DateOnly), last.Format(time.DateOnly),
+			fmt.Sprintf("%.1f", s.T-s.Tx), dollars(float64(spent(s))), fmt.Sprintf("%.4f", c.PAlive), pct(c.ChurnRisk), dollars(c.CLV))
+	}
+	t.print(fmt.Sprintf("4. Top 10 by churn risk (1 − P(alive)) among the %s customers who bought on more than one day", thousands(len(repeat))))
+}
+
+// spent is a customer's total spend in the calibration period, in cents.
+func spent(s analysis.CustomerSummary) int64 { return s.FirstValue + s.RepeatValue }
+
+// externalIDs returns a function giving the CDNOW id of a customer ID,
+// looked up through the SDK and cached.
+func externalIDs(ctx context.Context, ws *crm.Workspace) func(string) string {
+	cache := map[string]string{}
+	return func(id string) string {
+		if e, ok := cache[id]; ok {
+			return e
+		}
+		cid, err := crmtype.ParseID(id)
+		if err != nil {
+			log.Fatalf("customer id %q: %v", id, err)
+		}
+		c, err := ws.Customers.Get(ctx, cid)
+		if err != nil {
+			log.Fatalf("get customer %s: %v", id, err)
+		}
+		e := c.Name
+		for _, idn := range c.Identities {
+			if idn.Kind == customer.ExternalID && idn.System == system {
+				e = system + ":" + idn.Value
+			}
+		}
+		cache[id] = e
+		return e
+	}
+}
+
+// printCohorts prints the retention of the first-purchase-month cohorts.
+func printCohorts(ctx context.Context, ws *crm.Workspace) {
+	ct, err := ws.Analysis.Cohorts(ctx, currency, time.UTC)
+	if err != nil {
+		log.Fatalf("cohorts: %v", err)
+	}
+	head := []string{"Cohort", "Customers"}
+	cols := []int{1}
+	for k := range cohortMonths {
+		head = append(head, fmt.Sprintf("M%d", k))
+		cols = append(cols, k+2)
+	}
+	head = append(head, "Revenue/customer M0–M6")
+	cols = append(cols, len(head)-1)
+	t := newTable(head...).right(cols...)
+	for _, c := range ct.Cohorts {
+		r := []string{c.Month.Format("2006-01"), thousands(c.Size)}
+		for k := range cohortMonths {
+			if k < len(c.Retention) {
+				r = append(r, pct(c.Retention[k]))
+			} else {
+				r = append(r, "")
+			}
+		}
+		rev := ""
+		if k := min(cohortMonths, len(c.CumulativeRevenuePerCustomer)) - 1; k >= 0 {
+			rev = dollars(c.CumulativeRevenuePerCustomer[k])
+		}
+		t.row(append(r, rev)...)
+	}
+	t.print(fmt.Sprintf("5. Cohorts by first-purchase month: %% of customers buying in month k after it (all %d months of data)", ct.Periods))
+}
+
+// dollars formats cents as dollars with thousands separators: "$1,234.56".
+func dollars(cents float64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	s := fmt.Sprintf("%.2f", cents/100)
+	whole, frac, _ := strings.Cut(s, ".")
+	return sign + "$" + group(whole) + "." + frac
+}
+
+// thousands formats n with thousands separators: "23,570".
+func thousands(n int) string {
+	if n < 0 {
+		return "-" + group(fmt.Sprint(-n))
+	}
+	return group(fmt.Sprint(n))
+}
+
+func group(digits string) string {
+	var b strings.Builder
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
+
+// table prints rows aligned by their display width: East Asian wide and
+// full-width characters take two terminal columns and combining marks none,
+// which text/tabwriter (counting runes) would get wrong. Columns marked with
+// right are right-aligned (numbers).
+type table struct {
+	head    []string
+	rows    [][]string
+	isRight []bool
+}
+
+func newTable(head ...string) *table {
+	return &table{head: head, isRight: make([]bool, len(head))}
+}
+
+func (t *table) right(cols ...int) *table {
+	for _, c := range cols {
+		t.isRight[c] = true
+	}
+	return t
+}
+
+func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) print(title string) { t.write(os.Stdout, title) }
+
+func (t *table) write(w io.Writer, title string) {
+	rule := make([]string, len(t.head))
+	widths := make([]int, len(t.head))
+	for _, r := range append([][]string{t.head}, t.rows...) {
+		for i, c := range r {
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for i := range rule {
+		rule[i] = strings.Repeat("-", widths[i])
+	}
+	fmt.Fprintf(w, "%s\n", title)
+	for _, r := range append([][]string{t.head, rule}, t.rows...) {
+		var b strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", widths[i]-displayWidth(c))
+			if t.isRight[i] {
+				b.WriteString(pad + c)
+			} else {
+				b.WriteString(c + pad)
+			}
+			if i < len(r)-1 {
+				b.WriteString("  ")
+			}
+		}
+		fmt.Fprintln(w, "  "+strings.TrimRight(b.String(), " "))
+	}
+	fmt.Fprintln(w)
+}
+
+// displayWidth returns how many terminal columns s takes.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == '\u200b':
+		case width.LookupRune(r).Kind() == width.EastAsianWide, width.LookupRune(r).Kind() == width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
