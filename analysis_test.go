@@ -139,6 +139,31 @@ func TestAnalysisOnCDNOW(t *testing.T) {
 		require.Equal(t, 4, seg.Selection.K)
 		require.Len(t, seg.Selection.Result.Labels, 2357)
 
+		churn, err := ws.Analysis.ChurnModel(ctx, analysis.ChurnModelParams{Params: p, Until: time.Date(1998, 6, 30, 0, 0, 0, 0, time.UTC)})
+		require.NoError(t, err)
+		require.Equal(t, 2357, churn.Model.N)
+		coef := map[string]analysis.LogisticCoefficient{}
+		for _, c := range churn.Model.Coefficients {
+			coef[c.Name] = c
+		}
+		// Customers who bought long ago churn more, frequent buyers less;
+		// both effects are clear on CDNOW.
+		require.Greater(t, coef["recency"].Estimate, 0.0)
+		require.Less(t, coef["recency"].P, 0.001)
+		require.Less(t, coef["frequency"].Estimate, 0.0)
+		require.Less(t, coef["frequency"].P, 0.01)
+		require.Len(t, churn.Scores, 2357)
+		for i, sc := range churn.Scores {
+			if i > 0 {
+				require.LessOrEqual(t, sc.Probability, churn.Scores[i-1].Probability)
+			}
+			sum := sc.Base
+			for _, c := range sc.Contributions {
+				sum += c.LogOdds
+			}
+			require.InDelta(t, sc.LogOdds, sum, 1e-9, "the drivers explain the whole score")
+		}
+
 		coh, err := ws.Analysis.Cohorts(ctx, "USD", time.UTC)
 		require.NoError(t, err)
 		require.Len(t, coh.Cohorts, 3, "CDNOW customers first bought in January to March 1997")

@@ -303,3 +303,84 @@ func (s *Service) Cohorts(ctx context.Context, currency string, loc *time.Locati
 	}
 	return t, nil
 }
+
+// ChurnModelParams configures ChurnModel.
+type ChurnModelParams struct {
+	// Params.AsOf ends the period whose behaviour explains churn.
+	Params
+	// Until ends the outcome period (AsOf, Until]: a customer who buys
+	// nothing in it has churned. Required, after AsOf.
+	Until time.Time
+	// L2 is the ridge penalty of the fit (see LogisticConfig). Default 0.
+	L2 float64
+}
+
+// ChurnFeatures names the features of the churn model, in column order:
+// weeks (or units) since the last purchase day, purchase days, log1p of the
+// total spent (minor units), and tenure (units since the first purchase).
+var ChurnFeatures = []string{"recency", "frequency", "log_monetary", "tenure"}
+
+// ChurnScore is one customer's current churn probability and its drivers.
+type ChurnScore struct {
+	Customer string
+	Explanation
+}
+
+// ChurnModelResult is the result of ChurnModel.
+type ChurnModelResult struct {
+	// Model is the logistic regression of "bought nothing in (AsOf, Until]"
+	// on ChurnFeatures as of AsOf, with standard errors and p-values.
+	Model *LogisticModel
+	// Scores apply the model to every customer's features as of Until: the
+	// probability of churning over the next period as long as the one
+	// observed, highest first, each with the features that drive it.
+	Scores []ChurnScore
+}
+
+func churnRow(c CustomerSummary) []float64 {
+	return []float64{c.T - c.Tx, float64(c.X + 1), math.Log1p(math.Max(0, float64(c.FirstValue+c.RepeatValue))), c.T}
+}
+
+// ChurnModel fits a logistic-regression churn model over the customers'
+// purchase behaviour up to p.AsOf, with churn observed up to p.Until, and
+// scores every customer with its explanation. Errors: ErrInvalid for bad
+// parameters or too few customers; ErrSeparation when the features
+// predict churn perfectly.
+func (s *Service) ChurnModel(ctx context.Context, p ChurnModelParams) (*ChurnModelResult, error) {
+	if !p.Until.After(p.AsOf) {
+		return nil, fmt.Errorf("analysis: churn model: %w", crmtype.Invalid("until", "must be after as_of"))
+	}
+	train, err := s.Summaries(ctx, p.Params, p.Until)
+	if err != nil {
+		return nil, err
+	}
+	if len(train) < len(ChurnFeatures)+2 {
+		return nil, fmt.Errorf("analysis: churn model: %w", crmtype.Invalid("customers", "too few customers with purchases"))
+	}
+	x := mat.NewDense(len(train), len(ChurnFeatures), nil)
+	y := make([]bool, len(train))
+	for i, c := range train {
+		x.SetRow(i, churnRow(c))
+		y[i] = c.HoldoutX == 0
+	}
+	m, err := FitLogistic(x, y, LogisticConfig{L2: p.L2, Features: ChurnFeatures})
+	if err != nil {
+		return nil, fmt.Errorf("analysis: churn model: %w", err)
+	}
+	now := p.Params
+	now.AsOf = p.Until
+	current, err := s.Summaries(ctx, now, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	res := &ChurnModelResult{Model: m, Scores: make([]ChurnScore, len(current))}
+	for i, c := range current {
+		e, err := m.Explain(churnRow(c))
+		if err != nil {
+			return nil, fmt.Errorf("analysis: churn model: %w", err)
+		}
+		res.Scores[i] = ChurnScore{Customer: c.Customer, Explanation: e}
+	}
+	sort.SliceStable(res.Scores, func(i, j int) bool { return res.Scores[i].Probability > res.Scores[j].Probability })
+	return res, nil
+}
