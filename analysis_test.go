@@ -174,3 +174,56 @@ func TestAnalysisOnCDNOW(t *testing.T) {
 		require.Equal(t, 2357, size)
 	})
 }
+
+// The summaries computed in SQL equal analysis.Summarize on the same
+// purchases, in a time zone with daylight saving, with purchases near
+// midnight and around the switches.
+func TestAnalysisSummariesMatchGoInDSTZone(t *testing.T) {
+	for _, zone := range []string{"America/New_York", "Europe/Berlin", "Asia/Shanghai", "Australia/Lord_Howe"} {
+		loc, err := time.LoadLocation(zone)
+		require.NoError(t, err)
+		t.Run(zone, func(t *testing.T) {
+			dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+				ctx := context.Background()
+				client, _ := newClient(t, db)
+				ws := client.Workspace("tz")
+				var instants []time.Time
+				for _, day := range []time.Time{
+					time.Date(2025, 3, 8, 0, 0, 0, 0, loc), time.Date(2025, 3, 9, 0, 0, 0, 0, loc),
+					time.Date(2025, 3, 30, 0, 0, 0, 0, loc), time.Date(2025, 10, 26, 0, 0, 0, 0, loc),
+					time.Date(2025, 11, 2, 0, 0, 0, 0, loc), time.Date(2025, 12, 31, 0, 0, 0, 0, loc),
+				} {
+					for _, d := range []time.Duration{-time.Second, 0, time.Hour, 2*time.Hour + 30*time.Minute, 23*time.Hour + 59*time.Minute} {
+						instants = append(instants, day.Add(d))
+					}
+				}
+				var goPurchases []analysis.Purchase
+				for c := 0; c < 6; c++ {
+					cu, err := ws.Customers.Create(ctx, customer.CreateParams{Name: fmt.Sprintf("C%d", c)})
+					require.NoError(t, err)
+					var ps []customer.PurchaseParams
+					for i, at := range instants {
+						if (i+c)%(c+2) != 0 {
+							continue
+						}
+						amt := int64(100*c + i)
+						ps = append(ps, customer.PurchaseParams{CustomerID: cu.ID, OccurredAt: at, Amount: crmtype.Money{Minor: amt, Currency: "EUR"}})
+						goPurchases = append(goPurchases, analysis.Purchase{Customer: cu.ID.String(), At: at, Amount: amt})
+					}
+					_, err = ws.Customers.RecordPurchases(ctx, ps)
+					require.NoError(t, err)
+				}
+				for _, cfg := range []analysis.SummaryConfig{
+					{CalibrationEnd: time.Date(2025, 3, 30, 0, 0, 0, 0, loc), HoldoutEnd: time.Date(2025, 12, 31, 0, 0, 0, 0, loc), Unit: analysis.UnitDay, Location: loc},
+					{CalibrationEnd: time.Date(2025, 11, 2, 0, 0, 0, 0, loc), Unit: analysis.UnitWeek, Location: loc},
+				} {
+					want, err := analysis.Summarize(goPurchases, cfg)
+					require.NoError(t, err)
+					got, err := ws.Analysis.Summaries(ctx, analysis.Params{Currency: "EUR", AsOf: cfg.CalibrationEnd, Unit: cfg.Unit, Location: loc}, cfg.HoldoutEnd)
+					require.NoError(t, err)
+					require.Equal(t, want, got)
+				}
+			})
+		})
+	}
+}

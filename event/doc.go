@@ -15,4 +15,7 @@
 // older than every transaction still running (so a long-running
 // transaction delays delivery, never loses it); on SQLite, which has one
 // writer at a time, commit order is already event order.
+//
+// Transaction ids are server-wide on PostgreSQL: a transaction left open
+// in any database of the server holds back every consumer until it ends.
 package event
