@@ -179,7 +179,9 @@ func TestAnalysisOnCDNOW(t *testing.T) {
 // purchases, in a time zone with daylight saving, with purchases near
 // midnight and around the switches.
 func TestAnalysisSummariesMatchGoInDSTZone(t *testing.T) {
-	for _, zone := range []string{"America/New_York", "Europe/Berlin", "Asia/Shanghai", "Australia/Lord_Howe"} {
+	// Sao_Paulo, Havana and Santiago change their clocks at local midnight.
+	for _, zone := range []string{"America/New_York", "Europe/Berlin", "Asia/Shanghai", "Australia/Lord_Howe",
+		"America/Sao_Paulo", "America/Havana", "America/Santiago", "Asia/Tehran"} {
 		loc, err := time.LoadLocation(zone)
 		require.NoError(t, err)
 		t.Run(zone, func(t *testing.T) {
@@ -189,12 +191,21 @@ func TestAnalysisSummariesMatchGoInDSTZone(t *testing.T) {
 				ws := client.Workspace("tz")
 				var instants []time.Time
 				for _, day := range []time.Time{
+					time.Date(2018, 11, 4, 0, 0, 0, 0, loc), time.Date(2019, 2, 17, 0, 0, 0, 0, loc),
+					time.Date(2012, 4, 1, 0, 0, 0, 0, loc), time.Date(2022, 9, 11, 0, 0, 0, 0, loc),
 					time.Date(2025, 3, 8, 0, 0, 0, 0, loc), time.Date(2025, 3, 9, 0, 0, 0, 0, loc),
 					time.Date(2025, 3, 30, 0, 0, 0, 0, loc), time.Date(2025, 10, 26, 0, 0, 0, 0, loc),
 					time.Date(2025, 11, 2, 0, 0, 0, 0, loc), time.Date(2025, 12, 31, 0, 0, 0, 0, loc),
 				} {
 					for _, d := range []time.Duration{-time.Second, 0, time.Hour, 2*time.Hour + 30*time.Minute, 23*time.Hour + 59*time.Minute} {
 						instants = append(instants, day.Add(d))
+					}
+					// The clock changes themselves, to the second.
+					begin, end := day.ZoneBounds()
+					for _, at := range []time.Time{begin, begin.Add(-time.Second), end, end.Add(-time.Second)} {
+						if at.Year() > 2000 && at.Before(t0) {
+							instants = append(instants, at)
+						}
 					}
 				}
 				var goPurchases []analysis.Purchase
@@ -215,6 +226,7 @@ func TestAnalysisSummariesMatchGoInDSTZone(t *testing.T) {
 				}
 				for _, cfg := range []analysis.SummaryConfig{
 					{CalibrationEnd: time.Date(2025, 3, 30, 0, 0, 0, 0, loc), HoldoutEnd: time.Date(2025, 12, 31, 0, 0, 0, 0, loc), Unit: analysis.UnitDay, Location: loc},
+					{CalibrationEnd: time.Date(2019, 2, 17, 12, 0, 0, 0, loc), HoldoutEnd: time.Date(2025, 12, 31, 0, 0, 0, 0, loc), Unit: analysis.UnitDay, Location: loc},
 					{CalibrationEnd: time.Date(2025, 11, 2, 0, 0, 0, 0, loc), Unit: analysis.UnitWeek, Location: loc},
 				} {
 					want, err := analysis.Summarize(goPurchases, cfg)

@@ -150,3 +150,27 @@ func TestPurchaseBounds(t *testing.T) {
 		}
 	})
 }
+
+// A merged-away customer comes back only through Unmerge, never Restore.
+func TestRestoreRefusesMergedAway(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, _ := newClient(t, db)
+		s := client.Workspace("acme").Customers
+		a, err := s.Create(ctx, customer.CreateParams{Name: "A"})
+		require.NoError(t, err)
+		b, err := s.Create(ctx, customer.CreateParams{Name: "B"})
+		require.NoError(t, err)
+		m, err := s.Merge(ctx, customer.MergeParams{IDs: []crmtype.ID{a.ID, b.ID}, Survivor: a.ID})
+		require.NoError(t, err)
+		_, err = s.Restore(ctx, b.ID)
+		require.ErrorIs(t, err, crm.ErrNotFound)
+		got, err := s.Resolve(ctx, b.ID)
+		require.NoError(t, err)
+		require.Equal(t, a.ID, got.ID)
+		_, err = s.Unmerge(ctx, m.ID)
+		require.NoError(t, err)
+		_, err = s.Get(ctx, b.ID)
+		require.NoError(t, err)
+	})
+}

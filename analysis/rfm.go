@@ -21,9 +21,9 @@ type RFMCustomer struct {
 	// Frequency is the number of purchases (or of repeat purchases, or of
 	// distinct purchase days): finite and not negative.
 	Frequency float64
-	// Monetary is the customer's value: total or mean spend, in one
-	// currency's major units. It must be finite; it may be negative
-	// (refunds).
+	// Monetary is the customer's value: total or mean spend in one
+	// currency, in the same units (minor or major) for every customer. It
+	// must be finite; it may be negative (refunds).
 	Monetary float64
 }
 

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -44,8 +45,9 @@ type Params struct {
 	// Currency is the ISO 4217 code of the purchases to use: values in
 	// different currencies are not added up. Required.
 	Currency string
-	// AsOf is the last calendar day of the data used (in Location); later
-	// purchases are ignored. Required.
+	// AsOf is the last calendar day of the data used: the calendar day, in
+	// Location, of the instant AsOf (so 2026-11-25T00:00Z read in New York
+	// is November 24th). Later purchases are ignored. Required.
 	AsOf time.Time
 	// Location decides which calendar day a purchase falls on. Nil means UTC.
 	Location *time.Location
@@ -152,8 +154,8 @@ func (s *Service) Segments(ctx context.Context, p SegmentParams) (*Segmentation,
 	if err != nil {
 		return nil, err
 	}
-	if p.K < 0 {
-		return nil, fmt.Errorf("analysis: segments: %w", crmtype.Invalid("k", "must not be negative"))
+	if p.K < 0 || p.K == 1 {
+		return nil, fmt.Errorf("analysis: segments: %w", crmtype.Invalid("k", "must be 0 (choose by silhouette) or at least 2"))
 	}
 	if len(sums) < 3 {
 		return nil, fmt.Errorf("analysis: segments: %w", crmtype.Invalid("customers", "at least 3 customers with purchases are needed"))
@@ -218,8 +220,9 @@ type Valuation struct {
 // LifetimeValue fits a purchase model (BG/NBD or Pareto/NBD) and the
 // Gamma-Gamma spend model to the workspace's purchases up to p.AsOf and
 // predicts each customer's P(alive), churn risk, purchases and discounted
-// CLV over the horizon. Errors: ErrInvalid for bad parameters or too
-// little data to fit.
+// CLV over the horizon. Errors: ErrInvalid for bad parameters, or for data
+// the models cannot be fitted to (too little history, a fit that does not
+// converge, spend too heavy-tailed for Gamma-Gamma).
 func (s *Service) LifetimeValue(ctx context.Context, p ValueParams) (*Valuation, error) {
 	sums, err := s.Summaries(ctx, p.Params, time.Time{})
 	if err != nil {
@@ -240,18 +243,21 @@ func (s *Service) LifetimeValue(ctx context.Context, p ValueParams) (*Valuation,
 			spends = append(spends, c.Spend())
 		}
 	}
+	if !canFitPurchases(hist) {
+		return nil, fmt.Errorf("analysis: lifetime value: %w", crmtype.Invalid("customers", "too little purchase history to fit: need repeat buyers and customers observed for some time"))
+	}
 	v := &Valuation{}
 	switch p.Model {
 	case "", "bgnbd":
 		m, info, err := FitBGNBD(hist, FitConfig{})
 		if err != nil {
-			return nil, fmt.Errorf("analysis: lifetime value: %w", err)
+			return nil, fitError(err)
 		}
 		v.PurchaseModel, v.PurchaseFit = m, info
 	case "paretonbd":
 		m, info, err := FitParetoNBD(hist, FitConfig{})
 		if err != nil {
-			return nil, fmt.Errorf("analysis: lifetime value: %w", err)
+			return nil, fitError(err)
 		}
 		v.PurchaseModel, v.PurchaseFit = m, info
 	default:
@@ -261,7 +267,12 @@ func (s *Service) LifetimeValue(ctx context.Context, p ValueParams) (*Valuation,
 		return nil, fmt.Errorf("analysis: lifetime value: %w", crmtype.Invalid("customers", "at least 2 repeat buyers are needed to fit spend"))
 	}
 	if v.Spend, v.SpendFit, err = FitGammaGamma(spends, FitConfig{}); err != nil {
-		return nil, fmt.Errorf("analysis: lifetime value: %w", err)
+		return nil, fitError(err)
+	}
+	if v.Spend.Q <= 1 {
+		// The expected spend of a customer with no repeat purchase is
+		// infinite: the data are too heavy-tailed for Gamma-Gamma.
+		return nil, fmt.Errorf("analysis: lifetime value: %w", crmtype.Invalidf("customers", "spend is too heavy-tailed for the Gamma-Gamma model (q = %.3g <= 1)", v.Spend.Q))
 	}
 	horizon := float64(p.CLV.Periods) * p.CLV.PeriodLength
 	v.Customers = make([]CustomerValue, len(sums))
@@ -383,4 +394,24 @@ func (s *Service) ChurnModel(ctx context.Context, p ChurnModelParams) (*ChurnMod
 	}
 	sort.SliceStable(res.Scores, func(i, j int) bool { return res.Scores[i].Probability > res.Scores[j].Probability })
 	return res, nil
+}
+
+// canFitPurchases reports whether hist can identify a purchase model: some
+// repeat purchases, some time observed, and more than one distinct history.
+func canFitPurchases(hist []History) bool {
+	repeat, observed := false, false
+	for _, h := range hist {
+		repeat = repeat || h.X > 0
+		observed = observed || h.T > 0
+	}
+	return repeat && observed && len(Compress(hist)) > 1
+}
+
+// fitError reports a model that cannot be fitted to the data as invalid
+// input (the data, not the caller's code, is at fault).
+func fitError(err error) error {
+	if errors.Is(err, crmtype.ErrInvalid) {
+		return fmt.Errorf("analysis: lifetime value: %w", err)
+	}
+	return fmt.Errorf("analysis: lifetime value: %w: %v", crmtype.Invalid("customers", "the model cannot be fitted to these purchases"), err)
 }

@@ -18,7 +18,8 @@ type Event struct {
 	Actor       string      // from WithActor; "" when unknown
 	// Changes lists the fields set, changed or cleared: for a created record
 	// every field it was created with (Before nil), for an update the fields
-	// that differ, for a deleted record none.
+	// that differ, for a removed identity its values (After nil), for a
+	// deleted, restored or erased customer none.
 	Changes []Change
 }
 

@@ -21,6 +21,13 @@ const (
 	EventPurchaseRecorded = "purchase.recorded" // Changes: the purchase's fields
 	EventAttributeDefined = "attribute.defined" // SubjectKey: the attribute key
 	EventAttributeRemoved = "attribute.removed" // SubjectKey: the attribute key
+	// Merge and unmerge (Service.Merge, Service.Unmerge).
+	EventCustomerMerged     = "customer.merged"      // on the survivor; Changes: merge_id, absorbed ids, the fields the merge changed
+	EventCustomerMergedInto = "customer.merged_into" // on each absorbed customer; Changes: merge_id, survivor
+	EventCustomerUnmerged   = "customer.unmerged"    // on the survivor and on each restored customer; Changes: merge_id, restored ids
+	// Hygiene (Service.Normalise, Service.Stale).
+	EventIdentityNormalised = "identity.normalised" // Changes: value before and after
+	EventIdentityFlagged    = "identity.flagged"    // Changes: invalid reason before and after ("" when it became valid)
 )
 
 // EventTypes lists the event types this package records.
@@ -28,6 +35,8 @@ var EventTypes = []string{
 	EventCustomerCreated, EventCustomerUpdated, EventCustomerDeleted, EventCustomerRestored,
 	EventCustomerPurged, EventCustomerErased, EventIdentityAdded, EventIdentityRemoved, EventPurchaseRecorded,
 	EventAttributeDefined, EventAttributeRemoved,
+	EventCustomerMerged, EventCustomerMergedInto, EventCustomerUnmerged,
+	EventIdentityNormalised, EventIdentityFlagged,
 }
 
 // Subject types of this package's events.

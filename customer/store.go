@@ -26,6 +26,9 @@ type SearchQuery = searchtext.Query
 //   - inputs have been validated by the Service; the store checks only what
 //     needs the database (existence, uniqueness, versions).
 type Store interface {
+	TxStore
+	MergeStore
+	HygieneStore
 	// DefaultRegion returns the workspace's default phone region ("" if unset).
 	DefaultRegion(ctx context.Context, s crmtype.Scope) (string, error)
 
@@ -42,7 +45,8 @@ type Store interface {
 	// written and the customer is returned as it was.
 	UpdateCustomer(ctx context.Context, s crmtype.Scope, id crmtype.ID, version int64, change func(*Customer) error) (*Customer, error)
 	// SetCustomerDeleted soft-deletes a live customer (at non-nil) or
-	// restores a deleted, not erased one (at nil); ErrNotFound otherwise.
+	// restores a deleted one that was neither erased nor merged away (at
+	// nil); ErrNotFound otherwise.
 	SetCustomerDeleted(ctx context.Context, s crmtype.Scope, id crmtype.ID, at *time.Time, now time.Time) (*Customer, error)
 	// PurgeCustomer deletes customer id and everything that cascades from
 	// it. ErrConflict while people belong to it.

@@ -111,8 +111,9 @@ func (s *Service) checkQuery(q Query) (int, error) {
 }
 
 // Timeline returns one page of everything that happened to customer id,
-// newest first. Follow Page.Next for older events; there is no cap.
-// Errors: ErrInvalid for an unknown type or a malformed cursor.
+// newest first. Follow Page.Next for older events; there is no cap. An
+// unknown customer has an empty timeline. Errors: ErrInvalid for an unknown
+// type, or a malformed cursor or one from another list.
 func (s *Service) Timeline(ctx context.Context, customer crmtype.ID, q Query) (crmtype.Page[crmtype.Event], error) {
 	const op = "timeline"
 	sc, err := s.scope(ctx, op)
@@ -168,8 +169,10 @@ func checkConsumer(name string) error {
 
 // Next leases the consumer's next batch of at most limit events (default
 // 100, at most crmtype.MaxPageSize) to the caller, oldest first. While a
-// batch is leased, other workers of the same consumer get an empty batch;
-// if it is not acknowledged within the lease, Next delivers it again.
+// batch is leased, every call of the same consumer (the holder's too) gets
+// an empty batch; if it is not acknowledged within the lease, Next delivers
+// it again. An empty batch also means nothing new, or (PostgreSQL) events
+// held back while an older transaction runs: call again later.
 func (s *Service) Next(ctx context.Context, consumer string, limit int) (Batch, error) {
 	const op = "next"
 	sc, err := s.scope(ctx, op)

@@ -18,28 +18,37 @@ var _ analysis.Store = (*Store)(nil)
 const epochShift = 62091 * 86400
 
 // zoneOffsets returns, newest first, the UTC offsets (seconds) of loc and
-// the instants from which each applies, between 1900 and until.
+// the instants from which each applies, between 1900 and until (the last
+// offset applies to everything before its predecessor's instant).
 func zoneOffsets(loc *time.Location, until time.Time) (offsets []int, from []time.Time) {
-	_, off := until.In(loc).Zone()
 	start := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-	for t := until; t.After(start); {
-		prev := t.Add(-24 * time.Hour)
-		if _, o := prev.In(loc).Zone(); o != off {
-			lo, hi := prev, t // the offset changes in (lo, hi]: find the instant
-			for hi.Sub(lo) > time.Second {
-				mid := lo.Add(hi.Sub(lo) / 2)
-				if _, mo := mid.In(loc).Zone(); mo == off {
-					hi = mid
-				} else {
-					lo = mid
-				}
-			}
-			offsets, from = append(offsets, off), append(from, hi)
-			off = o
+	for t := start; t.Before(until); {
+		_, off := t.In(loc).Zone()
+		begin, end := t.In(loc).ZoneBounds()
+		if begin.Before(start) {
+			begin = time.Time{}
 		}
-		t = prev
+		offsets, from = append(offsets, off), append(from, begin)
+		if end.IsZero() {
+			break
+		}
+		t = end
 	}
-	return append(offsets, off), append(from, time.Time{})
+	for i, j := 0, len(offsets)-1; i < j; i, j = i+1, j-1 { // newest first
+		offsets[i], offsets[j] = offsets[j], offsets[i]
+		from[i], from[j] = from[j], from[i]
+	}
+	// Merge neighbours with the same offset (a change of abbreviation only).
+	k := 0
+	for i := range offsets {
+		if k > 0 && offsets[k-1] == offsets[i] {
+			from[k-1] = from[i]
+			continue
+		}
+		offsets[k], from[k] = offsets[i], from[i]
+		k++
+	}
+	return offsets[:k], from[:k]
 }
 
 // localSeconds returns an SQL expression of p.occurred_at as seconds since
@@ -130,7 +139,7 @@ ORDER BY d.customer`
 
 // PurchaseMonths implements analysis.Store.
 func (s *Store) PurchaseMonths(ctx context.Context, sc crmtype.Scope, currency string, loc *time.Location) ([]analysis.CohortPurchase[string], error) {
-	secs, secArgs := s.localSeconds(loc, time.Now().AddDate(1, 0, 0))
+	secs, secArgs := s.localSeconds(loc, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
 	month := "strftime('%Y-%m', " + secs + " - " + fmt.Sprint(epochShift) + ", 'unixepoch')"
 	sum := "sum(p.amount_minor)"
 	if s.pg {
@@ -156,7 +165,8 @@ ORDER BY 1, 2`
 		if err != nil {
 			return nil, fmt.Errorf("store: purchase months: %w", err)
 		}
-		out[i] = analysis.CohortPurchase[string]{Customer: r.Customer, At: time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc), Amount: r.V}
+		// Noon: midnight of the 1st may not exist where clocks change then.
+		out[i] = analysis.CohortPurchase[string]{Customer: r.Customer, At: time.Date(m.Year(), m.Month(), 1, 12, 0, 0, 0, loc), Amount: r.V}
 	}
 	return out, nil
 }

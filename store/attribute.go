@@ -150,15 +150,33 @@ func (s *Store) DeleteAttributeDef(ctx context.Context, sc crmtype.Scope, key st
 			return crmtype.ErrNotFound
 		}
 		// Values never outlive their definition: a key defined again later
-		// may have another type.
-		strip := "json_remove(attributes, '$." + key + "')"
-		has := "json_type(c.attributes, '$." + key + "') IS NOT NULL"
-		if tx.pg {
-			strip, has = "attributes - '"+key+"'", "c.attributes->'"+key+"' IS NOT NULL"
+		// may have another type. Each customer that loses a value gets a new
+		// version and its own event.
+		has := tx.attributeCond(customer.AttributeFilter{Key: key, Op: customer.Exists})
+		var holders []customerRow
+		q := tx.db.NewSelect().Model(&holders).Column("c.id", "c.attributes").Where(has.sql, has.args...)
+		if err := where(q, "c", sc).Scan(ctx); err != nil {
+			return err
 		}
-		q := tx.db.NewUpdate().Model((*customerRow)(nil)).Set("attributes = "+strip).
-			Set("version = version + 1").Set("updated_at = ?", now).Where(has)
-		if _, err := where(q, "c", sc).Exec(ctx); err != nil {
+		strip, path := "json_remove(attributes, ?)", any("$."+key)
+		if tx.pg {
+			strip, path = "attributes - ?", key
+		}
+		u := tx.db.NewUpdate().Model((*customerRow)(nil)).Set("attributes = "+strip, path).
+			Set("version = version + 1").Set("updated_at = ?", now).Where(has.sql, has.args...)
+		if _, err := where(u, "c", sc).Exec(ctx); err != nil {
+			return err
+		}
+		evs := make([]crmtype.Event, 0, len(holders)+1)
+		for _, h := range holders {
+			var attrs map[string]any
+			if err := json.Unmarshal([]byte(h.Attributes), &attrs); err != nil {
+				return fmt.Errorf("store: decode attributes of %s: %w", h.ID, err)
+			}
+			evs = append(evs, customerEvent(customer.EventCustomerUpdated, &customer.Customer{ID: h.ID}, now,
+				[]crmtype.Change{{Field: "attributes." + key, Before: attrs[key]}}))
+		}
+		if err := tx.appendEvents(ctx, sc, evs); err != nil {
 			return err
 		}
 		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: now, Type: customer.EventAttributeRemoved,

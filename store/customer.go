@@ -318,8 +318,9 @@ func (s *Store) lockCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.I
 	switch which {
 	case customer.ExcludeDeleted:
 		q = q.Where("c.deleted_at IS NULL")
-	case customer.OnlyDeleted: // to restore: an erased customer cannot come back
-		q = q.Where("c.deleted_at IS NOT NULL").Where("c.erased_at IS NULL")
+	case customer.OnlyDeleted: // to restore: an erased or merged-away customer cannot come back (Unmerge can)
+		q = q.Where("c.deleted_at IS NOT NULL").Where("c.erased_at IS NULL").
+			Where("NOT EXISTS (SELECT 1 FROM crm_customer_merge_items AS mi WHERE mi.workspace_id = c.workspace_id AND mi.customer_id = c.id)")
 	}
 	if s.pg {
 		q = q.For("UPDATE OF c")
@@ -562,7 +563,7 @@ func (s *Store) CountCustomers(ctx context.Context, sc crmtype.Scope, f customer
 // SearchCustomers implements customer.Store.
 func (s *Store) SearchCustomers(ctx context.Context, sc crmtype.Scope, sq customer.SearchQuery, f customer.Filter, limit int) ([]customer.SearchHit, error) {
 	var rows []customerRow
-	q := s.db.NewSelect().Model(&rows).ColumnExpr("c.*")
+	q := s.db.NewSelect().Model(&rows).ColumnExpr("?TableColumns") // the model's columns, whatever else the table has
 	if s.pg {
 		tsq := sq.TSQuery()
 		q = q.Join("JOIN crm_customer_search AS s ON s.workspace_id = c.workspace_id AND s.customer_id = c.id").

@@ -82,12 +82,17 @@ func scanEvents(rows []eventRow) ([]crmtype.Event, error) {
 	return out, nil
 }
 
+// seqCursor is a timeline or audit page's position, bound to the
+// workspace and the list (customer or subject) it belongs to.
 type seqCursor struct {
-	Seq int64 `json:"s"`
+	Workspace string `json:"w"`
+	List      string `json:"l"`
+	Seq       int64  `json:"s"`
 }
 
-// eventPage runs q (already filtered) newest first with keyset paging on seq.
-func eventPage(ctx context.Context, q *bun.SelectQuery, eq event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
+// eventPage runs q (already filtered to the list named list) newest first
+// with keyset paging on seq.
+func eventPage(ctx context.Context, sc crmtype.Scope, list string, q *bun.SelectQuery, eq event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
 	var page crmtype.Page[crmtype.Event]
 	if len(eq.Types) > 0 {
 		q = q.Where("e.type IN (?)", bun.In(eq.Types))
@@ -103,6 +108,9 @@ func eventPage(ctx context.Context, q *bun.SelectQuery, eq event.Query, limit in
 		if err := crmtype.DecodeCursor(eq.After, &cur); err != nil {
 			return page, err
 		}
+		if cur.Workspace != string(sc.Workspace) || cur.List != list {
+			return page, crmtype.Invalid("cursor", "belongs to another list")
+		}
 		q = q.Where("e.seq < ?", cur.Seq)
 	}
 	var rows []eventRow
@@ -111,7 +119,7 @@ func eventPage(ctx context.Context, q *bun.SelectQuery, eq event.Query, limit in
 	}
 	if len(rows) > limit {
 		rows = rows[:limit]
-		page.Next = crmtype.EncodeCursor(seqCursor{Seq: rows[len(rows)-1].Seq})
+		page.Next = crmtype.EncodeCursor(seqCursor{Workspace: string(sc.Workspace), List: list, Seq: rows[len(rows)-1].Seq})
 	}
 	evs, err := scanEvents(rows)
 	page.Items = evs
@@ -121,7 +129,7 @@ func eventPage(ctx context.Context, q *bun.SelectQuery, eq event.Query, limit in
 // Timeline implements event.Store.
 func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, customer crmtype.ID, q event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
 	sel := where(s.db.NewSelect().Model((*eventRow)(nil)).Where("e.customer_id = ?", customer), "e", sc)
-	return eventPage(ctx, sel, q, limit)
+	return eventPage(ctx, sc, "timeline:"+customer.String(), sel, q, limit)
 }
 
 // Audit implements event.Store.
@@ -140,7 +148,8 @@ func (s *Store) Audit(ctx context.Context, sc crmtype.Scope, q event.AuditQuery,
 	if q.Actor != "" {
 		sel = sel.Where("e.actor = ?", q.Actor)
 	}
-	return eventPage(ctx, sel, q.Query, limit)
+	list := fmt.Sprintf("audit:%s:%s:%s:%s", q.Subject, q.SubjectKey, q.SubjectType, q.Actor)
+	return eventPage(ctx, sc, list, sel, q.Query, limit)
 }
 
 type consumerRow struct {
@@ -211,8 +220,14 @@ func (s *Store) NextEvents(ctx context.Context, sc crmtype.Scope, consumer strin
 			return nil // another worker holds the current batch
 		}
 		var rows []eventRow
-		q := where(tx.db.NewSelect().Model(&rows).ColumnExpr("e.*"), "e", sc).
-			Where("e.txn > ? OR (e.txn = ? AND e.seq > ?)", k.AckedTxn, k.AckedTxn, k.AckedSeq)
+		q := where(tx.db.NewSelect().Model(&rows).ColumnExpr("e.*"), "e", sc)
+		if tx.pg {
+			q = q.Where("(e.txn, e.seq) > (?, ?)", k.AckedTxn, k.AckedSeq)
+		} else {
+			// SQLite has one writer at a time: txn is always 0 and seq is
+			// commit order; this form is an index range.
+			q = q.Where("e.txn = 0 AND e.seq > ?", k.AckedSeq)
+		}
 		if tx.pg {
 			// Only transactions older than every running one: their events
 			// are all committed (or gone), so none can appear later below

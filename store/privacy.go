@@ -28,6 +28,19 @@ type customerRef struct {
 	JSON []string
 	// Purchases marks the table EraseOptions.DeletePurchases applies to.
 	Purchases bool
+
+	// Merge says what a merge does with the absorbed customers' rows (see
+	// store/merge.go); the zero value re-points them to the survivor.
+	Merge mergeAction
+	// Key names the columns that identify a row among one customer's rows
+	// (default "id"): the merge log records them for each re-pointed row,
+	// so that Unmerge gives back exactly those rows.
+	Key []string
+	// NoExport leaves the table out of Export (the merge log, whose copies
+	// Export already returns from their own tables; a reference that is not
+	// personal data); NoErase leaves its rows alone on Erase and purge (a
+	// person's company: erasing the company must not touch its people).
+	NoExport, NoErase bool
 }
 
 // customerRefs is the customer-reference registry: every table that refers
@@ -35,12 +48,17 @@ type customerRef struct {
 // Erase walk it. The customer row itself comes first; erasing it is done
 // by eraseCustomerRow.
 var customerRefs = []customerRef{
-	{Table: "crm_customers", Column: "id", JSON: []string{"attributes", "identities", "tags"}},
+	{Table: "crm_customers", Column: "id", JSON: []string{"attributes", "identities", "tags"}, Merge: mergeKeep},
 	{Table: "crm_identities", Column: "customer_id", Delete: true},
-	{Table: "crm_customer_tags", Column: "customer_id", Delete: true},
-	{Table: "crm_customer_search", Column: "customer_id", Delete: true},
+	{Table: "crm_customer_tags", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"tag"}},
+	{Table: "crm_customer_search", Column: "customer_id", Delete: true, Merge: mergeKeep}, // rebuilt by merge and unmerge
 	{Table: "crm_purchases", Column: "customer_id", Scrub: map[string]any{"description": ""}, Purchases: true},
 	{Table: "crm_events", Column: "customer_id", Scrub: map[string]any{"changes": "[]"}, JSON: []string{"changes"}},
+	// The people of a company: a merge of companies moves them to the survivor.
+	{Table: "crm_customers", Column: "company_id", NoExport: true, NoErase: true},
+	// The merge log holds copies of the merged customers: erased with them.
+	{Table: "crm_customer_merges", Column: "survivor_id", Delete: true, Merge: mergeKeep, NoExport: true},
+	{Table: "crm_customer_merge_items", Column: "customer_id", Delete: true, Merge: mergeKeep, NoExport: true},
 }
 
 // ExportCustomer implements privacy.Store.
@@ -48,6 +66,9 @@ func (s *Store) ExportCustomer(ctx context.Context, sc crmtype.Scope, id crmtype
 	out := map[string][]map[string]any{}
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
 		for i, ref := range customerRefs {
+			if ref.NoExport {
+				continue
+			}
 			var rows []map[string]any
 			q := tx.db.NewSelect().TableExpr("? AS x", bun.Ident(ref.Table)).ColumnExpr("x.*").
 				Where("x.? = ?", bun.Ident(ref.Column), id)
@@ -90,6 +111,12 @@ func normaliseRow(r map[string]any, jsonCols []string) {
 func (s *Store) EraseCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, opts privacy.EraseOptions, now time.Time) (privacy.EraseReport, error) {
 	rep := privacy.EraseReport{Customer: id, ErasedAt: now, Deleted: map[string]int64{}, Scrubbed: map[string]int64{}}
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		// The customers merged into this one are the same person: they
+		// are erased with it (found before the merge log goes).
+		absorbed, err := tx.absorbedInto(ctx, sc, id)
+		if err != nil {
+			return err
+		}
 		n, err := tx.eraseCustomerRow(ctx, sc, id, now)
 		if err != nil {
 			return err
@@ -98,8 +125,28 @@ func (s *Store) EraseCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.
 		if err := tx.eraseReferences(ctx, sc, id, opts, &rep); err != nil {
 			return err
 		}
-		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: now, Type: customer.EventCustomerErased,
-			SubjectType: customer.SubjectCustomer, Subject: id, Customer: id}})
+		evs := []crmtype.Event{{Time: now, Type: customer.EventCustomerErased,
+			SubjectType: customer.SubjectCustomer, Subject: id, Customer: id}}
+		for _, a := range absorbed {
+			n, err := tx.eraseCustomerRow(ctx, sc, a, now)
+			if err != nil {
+				return err
+			}
+			rep.Scrubbed["crm_customers"] += n
+			more := privacy.EraseReport{Deleted: map[string]int64{}, Scrubbed: map[string]int64{}}
+			if err := tx.eraseReferences(ctx, sc, a, opts, &more); err != nil {
+				return err
+			}
+			for k, v := range more.Deleted {
+				rep.Deleted[k] += v
+			}
+			for k, v := range more.Scrubbed {
+				rep.Scrubbed[k] += v
+			}
+			evs = append(evs, crmtype.Event{Time: now, Type: customer.EventCustomerErased,
+				SubjectType: customer.SubjectCustomer, Subject: a, Customer: a})
+		}
+		return tx.appendEvents(ctx, sc, evs)
 	})
 	return rep, err
 }
@@ -109,6 +156,9 @@ func (s *Store) EraseCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.
 // counts them in rep. Erase and purge both use it.
 func (s *Store) eraseReferences(ctx context.Context, sc crmtype.Scope, id crmtype.ID, opts privacy.EraseOptions, rep *privacy.EraseReport) error {
 	for _, ref := range customerRefs[1:] {
+		if ref.NoErase {
+			continue
+		}
 		if ref.Delete || (ref.Purchases && opts.DeletePurchases) {
 			q := s.db.NewDelete().TableExpr("? AS x", bun.Ident(ref.Table)).Where("x.? = ?", bun.Ident(ref.Column), id)
 			res, err := where(q, "x", sc).Exec(ctx)

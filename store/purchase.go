@@ -92,7 +92,7 @@ func (s *Store) InsertPurchases(ctx context.Context, sc crmtype.Scope, ps []*cus
 }
 
 // checkCustomersExist returns ErrNotFound naming the first id that is not a
-// customer (live or soft-deleted) of the workspace.
+// customer (live or soft-deleted, not erased) of the workspace.
 func (s *Store) checkCustomersExist(ctx context.Context, sc crmtype.Scope, ids map[crmtype.ID]bool) error {
 	want := make([]crmtype.ID, 0, len(ids))
 	for id := range ids {
@@ -102,7 +102,8 @@ func (s *Store) checkCustomersExist(ctx context.Context, sc crmtype.Scope, ids m
 	found := make(map[crmtype.ID]bool, len(want))
 	for i := 0; i < len(want); i += batchRows {
 		var got []crmtype.ID
-		q := s.db.NewSelect().Model((*customerRow)(nil)).Column("c.id").Where("c.id IN (?)", bun.In(want[i:min(i+batchRows, len(want))]))
+		q := s.db.NewSelect().Model((*customerRow)(nil)).Column("c.id").Where("c.id IN (?)", bun.In(want[i:min(i+batchRows, len(want))])).
+			Where("c.erased_at IS NULL") // an erased customer takes no new personal data
 		if err := where(q, "c", sc).Scan(ctx, &got); err != nil {
 			return err
 		}

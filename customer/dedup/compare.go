@@ -1,0 +1,393 @@
+package dedup
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kehu/crm/internal/searchtext"
+)
+
+// JaroWinkler returns the Jaro-Winkler similarity of a and b, in [0, 1],
+// compared rune by rune (so it works in any script) with the standard prefix
+// scale 0.1 over at most four leading runes. Two empty strings are 1.
+// Callers wanting case and accent insensitivity fold first ([Normalize]).
+func JaroWinkler(a, b string) float64 {
+	var ba, bb [48]rune
+	return jaroWinkler(toRunes(ba[:0], a), toRunes(bb[:0], b))
+}
+
+func toRunes(buf []rune, s string) []rune {
+	for _, r := range s {
+		buf = append(buf, r)
+	}
+	return buf
+}
+
+func jaroWinkler(a, b []rune) float64 {
+	j := jaro(a, b)
+	if j <= 0 {
+		return j
+	}
+	l := 0
+	for l < len(a) && l < len(b) && l < 4 && a[l] == b[l] {
+		l++
+	}
+	return j + float64(l)*0.1*(1-j)
+}
+
+func jaro(a, b []rune) float64 {
+	if len(a) == 0 && len(b) == 0 {
+		return 1
+	}
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	win := len(b)/2 - 1
+	if win < 0 {
+		win = 0
+	}
+	var fa, fb [64]bool
+	ma, mb := fa[:0], fb[:0]
+	if len(a) > 64 || len(b) > 64 {
+		ma, mb = make([]bool, len(a)), make([]bool, len(b))
+	} else {
+		ma, mb = fa[:len(a)], fb[:len(b)]
+	}
+	m := 0
+	for i, r := range a {
+		lo, hi := max(0, i-win), min(len(b), i+win+1)
+		for k := lo; k < hi; k++ {
+			if !mb[k] && b[k] == r {
+				ma[i], mb[k] = true, true
+				m++
+				break
+			}
+		}
+	}
+	if m == 0 {
+		return 0
+	}
+	t, k := 0, 0
+	for i := range a {
+		if !ma[i] {
+			continue
+		}
+		for !mb[k] {
+			k++
+		}
+		if a[i] != b[k] {
+			t++
+		}
+		k++
+	}
+	fm := float64(m)
+	return (fm/float64(len(a)) + fm/float64(len(b)) + (fm-float64(t/2))/fm) / 3
+}
+
+// EditDistance returns the optimal-string-alignment Damerau-Levenshtein
+// distance between a and b, counted in runes: insertions, deletions,
+// substitutions and transpositions of adjacent runes cost one each.
+func EditDistance(a, b string) int {
+	var ba, bb [48]rune
+	return osa(toRunes(ba[:0], a), toRunes(bb[:0], b), 1<<30)
+}
+
+// osa is the OSA distance, giving up with limit+1 once it exceeds limit.
+func osa(a, b []rune, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	if len(a) == 0 {
+		return len(b)
+	}
+	if len(b) == 0 {
+		return len(a)
+	}
+	n := len(b) + 1
+	var buf [3 * 49]int
+	var rows []int
+	if 3*n <= len(buf) {
+		rows = buf[:3*n]
+	} else {
+		rows = make([]int, 3*n)
+	}
+	pp, p, c := rows[:n], rows[n:2*n], rows[2*n:]
+	for j := range p {
+		p[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		c[0] = i
+		best := c[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(p[j]+1, c[j-1]+1, p[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, pp[j-2]+1)
+			}
+			c[j] = v
+			best = min(best, v)
+		}
+		if best > limit {
+			return limit + 1
+		}
+		pp, p, c = p, c, pp
+	}
+	return p[len(b)]
+}
+
+// Normalize folds s for comparison: case and accents folded
+// (searchtext.Fold: "José" is "jose", "ＭÜLLER" is "muller"), every run of
+// characters that are not letters, marks or digits turned into one space,
+// and the result trimmed.
+func Normalize(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = searchtext.Fold(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		} else {
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// squash removes spaces: names compare as one word ("van der berg" and
+// "vanderberg" agree).
+func squash(s string) string {
+	if strings.IndexByte(s, ' ') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, " ", "")
+}
+
+// Soundex returns the American Soundex code of a folded Latin name ("robert"
+// and "rupert" give "R163"). For a name that does not start with a Latin
+// letter it returns the first three runes of the name itself, so names in
+// other scripts still block sensibly.
+func Soundex(s string) string {
+	if s == "" {
+		return ""
+	}
+	c := s[0]
+	if c < 'a' || c > 'z' {
+		n, i := 0, 0
+		for i < len(s) && n < 3 {
+			_, w := utf8.DecodeRuneInString(s[i:])
+			i += w
+			n++
+		}
+		return s[:i]
+	}
+	code := func(c byte) byte {
+		switch c {
+		case 'b', 'f', 'p', 'v':
+			return '1'
+		case 'c', 'g', 'j', 'k', 'q', 's', 'x', 'z':
+			return '2'
+		case 'd', 't':
+			return '3'
+		case 'l':
+			return '4'
+		case 'm', 'n':
+			return '5'
+		case 'r':
+			return '6'
+		case 'h', 'w':
+			return 'h'
+		case 'a', 'e', 'i', 'o', 'u', 'y':
+			return 'v'
+		}
+		return 0
+	}
+	out := []byte{c - 'a' + 'A', '0', '0', '0'}
+	n := 1
+	last := code(c)
+	for i := 1; i < len(s) && n < 4; i++ {
+		k := code(s[i])
+		switch k {
+		case 0, 'v':
+			last = k
+		case 'h':
+		default:
+			if k != last {
+				out[n] = k
+				n++
+			}
+			last = k
+		}
+	}
+	return string(out)
+}
+
+// nicknames maps common English diminutives and variants to one canonical
+// name. It is general knowledge, not fitted to any data set.
+var nicknames = func() map[string]string {
+	groups := [][]string{
+		{"robert", "rob", "robbie", "bob", "bobby", "bert"},
+		{"william", "will", "willie", "bill", "billy", "liam"},
+		{"richard", "rich", "rick", "ricky", "dick"},
+		{"james", "jim", "jimmy", "jamie"},
+		{"john", "jack", "johnny", "jon"},
+		{"jonathan", "jon", "jonny"},
+		{"michael", "mike", "mick", "mickey", "micky"},
+		{"thomas", "tom", "tommy"},
+		{"joseph", "joe", "joey"},
+		{"charles", "charlie", "chuck", "chas"},
+		{"christopher", "chris", "kit"},
+		{"daniel", "dan", "danny"},
+		{"matthew", "matt", "matty"},
+		{"anthony", "tony"},
+		{"andrew", "andy", "drew"},
+		{"edward", "ed", "eddie", "ted", "teddy", "ned"},
+		{"benjamin", "ben", "benny"},
+		{"samuel", "sam", "sammy"},
+		{"nicholas", "nick", "nicky"},
+		{"alexander", "alex", "sandy", "xander"},
+		{"alexandra", "alex", "sandra", "lexi"},
+		{"patrick", "pat", "paddy"},
+		{"patricia", "pat", "patty", "trish"},
+		{"peter", "pete"},
+		{"timothy", "tim", "timmy"},
+		{"stephen", "steve", "steven", "stevie"},
+		{"gregory", "greg"},
+		{"jeffrey", "jeff", "geoffrey", "geoff"},
+		{"kenneth", "ken", "kenny"},
+		{"ronald", "ron", "ronnie"},
+		{"donald", "don", "donnie"},
+		{"douglas", "doug"},
+		{"frederick", "fred", "freddie"},
+		{"henry", "harry", "hank"},
+		{"lawrence", "larry"},
+		{"leonard", "len", "lenny", "leo"},
+		{"nathan", "nate", "nathaniel"},
+		{"raymond", "ray"},
+		{"zachary", "zach", "zack"},
+		{"elizabeth", "liz", "lizzie", "beth", "betty", "eliza", "elise", "libby"},
+		{"margaret", "maggie", "meg", "peggy", "marge", "margie"},
+		{"katherine", "kate", "katie", "kathy", "kath", "catherine", "cathy", "kathryn", "kat"},
+		{"jennifer", "jen", "jenny"},
+		{"jessica", "jess", "jessie"},
+		{"rebecca", "becky", "becca"},
+		{"susan", "sue", "susie", "suzanne"},
+		{"deborah", "deb", "debbie", "debra"},
+		{"victoria", "vicky", "vikki", "tori"},
+		{"christine", "chris", "christina", "tina"},
+		{"abigail", "abby", "abbie"},
+		{"samantha", "sam", "sammy"},
+		{"jacqueline", "jackie"},
+		{"josephine", "jo", "josie"},
+		{"dorothy", "dot", "dottie"},
+		{"barbara", "barb", "babs"},
+		{"emily", "em", "emmy"},
+		{"isabella", "bella", "izzy", "isabel", "isobel"},
+		{"madeline", "maddie", "madison", "madeleine"},
+		{"amanda", "mandy"},
+		{"kimberley", "kim", "kimberly"},
+		{"joshua", "josh"},
+		{"jacob", "jake"},
+		{"nicole", "nikki"},
+		{"natalie", "nat"},
+		{"lachlan", "lachie"},
+		{"mitchell", "mitch"},
+		{"cameron", "cam"},
+		{"bradley", "brad"},
+		{"phillip", "philip", "phil"},
+		{"gabrielle", "gabby", "gabriella"},
+		{"mathew", "matthew", "matt"},
+	}
+	m := map[string]string{}
+	for _, g := range groups {
+		for _, n := range g {
+			if _, ok := m[n]; !ok {
+				m[n] = g[0]
+			}
+		}
+	}
+	return m
+}()
+
+// sameNickname reports whether a and b are variants of one name
+// ("bob" and "robert").
+func sameNickname(a, b string) bool {
+	ca, ok := nicknames[a]
+	if !ok {
+		return false
+	}
+	cb, ok := nicknames[b]
+	return ok && ca == cb
+}
+
+// tokenSimilarity is the symmetric Monge-Elkan similarity of two token
+// lists with Jaro-Winkler as the inner measure: every token is matched with
+// its best partner on the other side and the two directions are averaged.
+func tokenSimilarity(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	return (mongeElkan(a, b) + mongeElkan(b, a)) / 2
+}
+
+func mongeElkan(a, b []string) float64 {
+	sum := 0.0
+	for _, x := range a {
+		best := 0.0
+		for _, y := range b {
+			var s float64
+			switch {
+			case x == y:
+				s = 1
+			case isDigits(x) || isDigits(y):
+				// Numbers agree or not; one typo keeps half.
+				if len(x) > 1 && len(y) > 1 && EditDistance(x, y) <= 1 {
+					s = 0.5
+				}
+			default:
+				s = JaroWinkler(x, y)
+			}
+			best = max(best, s)
+		}
+		sum += best
+	}
+	return sum / float64(len(a))
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// firstRune returns the first rune of s as a string.
+func firstRune(s string) string {
+	if s == "" {
+		return ""
+	}
+	_, w := utf8.DecodeRuneInString(s)
+	return s[:w]
+}
+
+func strconvF(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }

@@ -1,0 +1,749 @@
+package dedup
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Config tunes Find. The zero value uses the documented defaults.
+type Config struct {
+	// Threshold is the match probability at or above which a pair is
+	// reported and joins a cluster. Default 0.5.
+	Threshold float64
+	// MaxBlock is the largest block compared all-pairs; larger blocks are
+	// skipped (see Window). Default 50.
+	MaxBlock int
+	// Window, when positive, compares oversized name blocks by sorted
+	// neighbourhood with this window. Default 0: oversized blocks are
+	// skipped (the other keys still pair their records), which keeps the
+	// candidate pairs from being flooded by unrelated namesakes.
+	Window int
+	// RandomPairs is the number of random record pairs sampled to measure u
+	// (how often unrelated records agree). Default 100,000.
+	RandomPairs int
+	// Iterations bounds the EM iterations that estimate m, u and the prior
+	// on the candidate pairs. Default 50; a negative value skips estimation
+	// and uses Model (or DefaultModel) as given.
+	Iterations int
+	// PriorWeight is the weight, in pairs, of the default m and u values in
+	// the estimation, which keeps small or odd data sets sensible.
+	// Default 20.
+	PriorWeight float64
+	// Model, when set, is the starting point of estimation (or the model
+	// used as is when Iterations < 0).
+	Model *Model
+	// NoTermFrequency turns off the adjustment of exact name, postcode and
+	// city agreement by how common the value is.
+	NoTermFrequency bool
+	// Seed seeds the random pair sample. Results are deterministic for a
+	// given seed and input order.
+	Seed uint64
+	// Workers is the number of goroutines comparing pairs. Default
+	// GOMAXPROCS.
+	Workers int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Threshold == 0 {
+		c.Threshold = 0.5
+	}
+	if c.MaxBlock == 0 {
+		c.MaxBlock = 50
+	}
+	if c.RandomPairs == 0 {
+		c.RandomPairs = 100_000
+	}
+	if c.Iterations == 0 {
+		c.Iterations = 50
+	}
+	if c.PriorWeight == 0 {
+		c.PriorWeight = 20
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	return c
+}
+
+// FieldScore explains one field of a pair.
+type FieldScore struct {
+	Field string
+	// Level is the agreement level: 0 is full disagreement, higher is
+	// closer; -1 means a side is missing the field (weight 0).
+	Level     int
+	Agreement string  // the level in words, e.g. "exact", "one typo"
+	Weight    float64 // log2 Bayes factor this field adds to the score
+}
+
+// Pair is two records judged probable duplicates.
+type Pair struct {
+	A, B     int    // indexes into the records, A < B
+	IDA, IDB string // their IDs
+	// Probability is the match probability, Score its log2 odds (the sum of
+	// the prior's and the fields' weights).
+	Probability float64
+	Score       float64
+	Fields      []FieldScore
+}
+
+// Cluster is a group of records connected by pairs at or above the
+// threshold.
+type Cluster struct {
+	Members []int    // record indexes, ascending
+	IDs     []string // their IDs
+}
+
+// Stats describe the work done.
+type Stats struct {
+	Records        int
+	Blocks         int // blocks of two or more records
+	OversizeBlocks int // blocks compared by sorted neighbourhood or skipped
+	Comparisons    int // candidate pairs compared
+	Iterations     int // EM iterations run
+}
+
+// Result is the outcome of Find.
+type Result struct {
+	Pairs    []Pair    // by A, then B
+	Clusters []Cluster // clusters of two or more, by first member
+	Model    *Model    // the estimated model
+	Stats    Stats
+}
+
+// Blocking key kinds, kept in the low four bits of a key's hash. Name keys
+// (whose oversized blocks are windowed) come first.
+const (
+	kFamilyGiven = iota // soundex(family) + first letter of given
+	kGivenFamily        // soundex(given) + first letter of family
+	kNamesSorted        // both soundex codes, sorted (swapped names)
+	kDateFamily         // date with day/month sorted + first letter of family
+	kDateGiven          // same + first letter of given
+	kPostFamily         // postcode + first letter of family
+	kPostGiven          // postcode + first letter of given
+	kEmail              // each email
+	kPhone              // each phone
+	kExternal           // each external id
+	kAttr               // each attribute value of 4+ characters
+	numNameKinds = kDateFamily
+)
+
+var seed = maphash.MakeSeed()
+
+type keyRef struct {
+	h   uint64
+	rec uint32
+}
+
+func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
+	add := func(kind byte, parts ...string) {
+		for _, s := range parts {
+			if s == "" {
+				return
+			}
+		}
+		h.Reset()
+		h.WriteByte(kind)
+		for _, s := range parts {
+			h.WriteString(s)
+			h.WriteByte(0)
+		}
+		hs = append(hs, h.Sum64()&^0xF|uint64(kind))
+	}
+	sg, sf := Soundex(p.given), Soundex(p.family)
+	fg, ff := firstRune(p.given), firstRune(p.family)
+	add(kFamilyGiven, sf, fg)
+	add(kGivenFamily, sg, ff)
+	if sg != "" && sf != "" {
+		a, b := min(sg, sf), max(sg, sf)
+		add(kNamesSorted, a, b)
+	} else {
+		add(kNamesSorted, sg+sf, p.date)
+	}
+	if d := p.date; d != "" {
+		dm := d[:4] + min(d[4:6], d[6:8]) + max(d[4:6], d[6:8])
+		add(kDateFamily, dm, ff)
+		add(kDateGiven, dm, fg)
+	}
+	add(kPostFamily, p.postcode, ff)
+	add(kPostGiven, p.postcode, fg)
+	for _, e := range p.emails {
+		add(kEmail, e)
+	}
+	for _, ph := range p.phones {
+		add(kPhone, ph)
+	}
+	for _, x := range p.ext {
+		add(kExternal, x)
+	}
+	for i, v := range p.attrs {
+		if len(v) >= 4 {
+			add(kAttr, string(rune('a'+i)), v)
+		}
+	}
+	return hs
+}
+
+// Find compares records and returns the pairs and clusters of probable
+// duplicates. Records are blocked on several keys (phonetic name codes,
+// date, postcode, identities, attribute values) so that the work grows
+// about linearly; each candidate pair is compared field by field; the
+// Fellegi-Sunter model is estimated from the data (u from random pairs, m,
+// u and the prior refined by EM over the candidate pairs) unless
+// cfg.Iterations < 0; pairs scoring at or above cfg.Threshold are joined
+// into clusters (connected components).
+func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Threshold <= 0 || cfg.Threshold >= 1 {
+		return nil, errors.New("dedup: Threshold must be between 0 and 1")
+	}
+	if len(recs) >= math.MaxUint32 {
+		return nil, errors.New("dedup: too many records")
+	}
+	keys := attrKeysOf(recs)
+	model := cfg.Model
+	if model == nil {
+		model = DefaultModel(keys...)
+	} else {
+		model = model.forKeys(keys)
+	}
+	keys = model.AttributeKeys
+	nf := len(model.Fields)
+
+	// Prepare records and their blocking keys, in parallel.
+	ps := make([]prepared, len(recs))
+	var refs []keyRef
+	{
+		parts := make([][]keyRef, cfg.Workers)
+		var wg sync.WaitGroup
+		for w := 0; w < cfg.Workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				var h maphash.Hash
+				h.SetSeed(seed)
+				var hs []uint64
+				for i := w; i < len(recs); i += cfg.Workers {
+					ps[i] = prepare(&recs[i], keys)
+					hs = blockKeys(&ps[i], hs[:0], &h)
+					slices.Sort(hs)
+					hs = slices.Compact(hs)
+					for _, k := range hs {
+						parts[w] = append(parts[w], keyRef{k, uint32(i)})
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		n := 0
+		for _, p := range parts {
+			n += len(p)
+		}
+		refs = make([]keyRef, 0, n)
+		for i := range parts {
+			refs = append(refs, parts[i]...)
+			parts[i] = nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(refs, func(a, b keyRef) int {
+		if a.h != b.h {
+			if a.h < b.h {
+				return -1
+			}
+			return 1
+		}
+		return int(a.rec) - int(b.rec)
+	})
+	// Blocks: runs of equal hash. A key kind is recovered for oversized
+	// blocks by recomputing; name blocks are windowed, others skipped.
+	type block struct{ lo, hi int }
+	var blocks []block
+	oversize := map[uint64]bool{}
+	st := Stats{Records: len(recs)}
+	for lo := 0; lo < len(refs); {
+		hi := lo + 1
+		for hi < len(refs) && refs[hi].h == refs[lo].h {
+			hi++
+		}
+		if hi-lo >= 2 {
+			blocks = append(blocks, block{lo, hi})
+			st.Blocks++
+			if hi-lo > cfg.MaxBlock {
+				oversize[refs[lo].h] = true
+				st.OversizeBlocks++
+			}
+		}
+		lo = hi
+	}
+	// Record -> its key hashes (sorted), to emit each pair once: under the
+	// smallest shared key that is not oversized.
+	recKeys := make([][]uint64, len(recs))
+	{
+		flat := make([]uint64, len(refs))
+		counts := make([]int32, len(recs)+1)
+		for _, r := range refs {
+			counts[r.rec+1]++
+		}
+		for i := 1; i < len(counts); i++ {
+			counts[i] += counts[i-1]
+		}
+		pos := slices.Clone(counts)
+		for _, r := range refs {
+			flat[pos[r.rec]] = r.h
+			pos[r.rec]++
+		}
+		for i := range recKeys {
+			recKeys[i] = flat[counts[i]:counts[i+1]:counts[i+1]]
+			slices.Sort(recKeys[i])
+		}
+	}
+	// pairsOf calls fn for every candidate pair of block b.
+	pairsOf := func(b block, buf []uint32, fn func(i, j uint32)) []uint32 {
+		h := refs[b.lo].h
+		if oversize[h] {
+			if h&0xF >= numNameKinds || cfg.Window <= 0 {
+				return buf
+			}
+			buf = buf[:0]
+			for k := b.lo; k < b.hi; k++ {
+				buf = append(buf, refs[k].rec)
+			}
+			sort.SliceStable(buf, func(x, y int) bool { return ps[buf[x]].sortKey < ps[buf[y]].sortKey })
+			for x := range buf {
+				for y := x + 1; y < len(buf) && y <= x+cfg.Window; y++ {
+					i, j := min(buf[x], buf[y]), max(buf[x], buf[y])
+					fn(i, j)
+				}
+			}
+			return buf
+		}
+		for x := b.lo; x < b.hi; x++ {
+			for y := x + 1; y < b.hi; y++ {
+				i, j := refs[x].rec, refs[y].rec
+				if firstShared(recKeys[i], recKeys[j], oversize) == h {
+					fn(i, j)
+				}
+			}
+		}
+		return buf
+	}
+	// forPairs runs fn over all candidate pairs in parallel; each worker
+	// gets its own state index.
+	forPairs := func(fn func(w int, i, j uint32)) error {
+		var wg sync.WaitGroup
+		var next int64
+		var mu sync.Mutex
+		const chunk = 256
+		for w := 0; w < cfg.Workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				var buf []uint32
+				for {
+					mu.Lock()
+					lo := int(next)
+					next += chunk
+					mu.Unlock()
+					if lo >= len(blocks) || ctx.Err() != nil {
+						return
+					}
+					for _, b := range blocks[lo:min(lo+chunk, len(blocks))] {
+						buf = pairsOf(b, buf, func(i, j uint32) { fn(w, i, j) })
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		return ctx.Err()
+	}
+
+	// u from random pairs, and term frequencies.
+	if cfg.Iterations >= 0 && len(recs) >= 2 {
+		model.measureU(ps, cfg)
+		if !cfg.NoTermFrequency {
+			model.measureTF(ps)
+		}
+	} else if !cfg.NoTermFrequency && len(recs) >= 2 {
+		model.measureTF(ps)
+	}
+
+	// Pass 1: comparison vectors of all candidate pairs, as pattern counts.
+	counts := make([]map[uint64]float64, cfg.Workers)
+	lvs := make([][]int8, cfg.Workers)
+	for w := range counts {
+		counts[w] = map[uint64]float64{}
+		lvs[w] = make([]int8, nf)
+	}
+	if err := forPairs(func(w int, i, j uint32) {
+		lv := lvs[w]
+		levels(&ps[i], &ps[j], lv)
+		counts[w][pack(lv)]++
+	}); err != nil {
+		return nil, err
+	}
+	for w := 1; w < len(counts); w++ {
+		for k, v := range counts[w] {
+			counts[0][k] += v
+		}
+	}
+	for _, v := range counts[0] {
+		st.Comparisons += int(v)
+	}
+	if cfg.Iterations > 0 {
+		st.Iterations = model.em(counts[0], cfg)
+	}
+
+	// Pass 2: score and keep the pairs at or above the threshold.
+	minScore := math.Log2(cfg.Threshold / (1 - cfg.Threshold))
+	found := make([][]Pair, cfg.Workers)
+	ws := make([][]float64, cfg.Workers)
+	for w := range ws {
+		ws[w] = make([]float64, nf)
+	}
+	if err := forPairs(func(w int, i, j uint32) {
+		lv := lvs[w]
+		levels(&ps[i], &ps[j], lv)
+		s := model.score(&ps[i], &ps[j], lv, ws[w])
+		if s >= minScore {
+			found[w] = append(found[w], model.pair(recs, int(i), int(j), s, lv, ws[w]))
+		}
+	}); err != nil {
+		return nil, err
+	}
+	var pairs []Pair
+	for _, f := range found {
+		pairs = append(pairs, f...)
+	}
+	slices.SortFunc(pairs, func(a, b Pair) int {
+		if a.A != b.A {
+			return a.A - b.A
+		}
+		return a.B - b.B
+	})
+	pairs = slices.CompactFunc(pairs, func(a, b Pair) bool { return a.A == b.A && a.B == b.B })
+	return &Result{Pairs: pairs, Clusters: clusters(recs, pairs), Model: model, Stats: st}, nil
+}
+
+// firstShared returns the smallest key hash a and b share that is not an
+// oversized block (0 when none).
+func firstShared(a, b []uint64, oversize map[uint64]bool) uint64 {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			if !oversize[a[i]] {
+				return a[i]
+			}
+			i++
+			j++
+		}
+	}
+	return 0
+}
+
+// pack encodes a comparison vector in base 5 (level+1 per digit).
+func pack(lv []int8) uint64 {
+	var x uint64
+	for i := len(lv) - 1; i >= 0; i-- {
+		x = x*5 + uint64(lv[i]+1)
+	}
+	return x
+}
+
+func unpack(x uint64, lv []int8) {
+	for i := range lv {
+		lv[i] = int8(x%5) - 1
+		x /= 5
+	}
+}
+
+func (m *Model) pair(recs []Record, i, j int, s float64, lv []int8, w []float64) Pair {
+	p := Pair{A: i, B: j, Probability: Probability(s), Score: s, Fields: make([]FieldScore, 0, len(lv))}
+	if recs != nil {
+		p.IDA, p.IDB = recs[i].ID, recs[j].ID
+	}
+	for k, l := range lv {
+		fs := FieldScore{Field: m.Fields[k].Name, Level: int(l), Agreement: "missing"}
+		if l >= 0 {
+			fs.Agreement, fs.Weight = m.Fields[k].Labels[l], w[k]
+		}
+		p.Fields = append(p.Fields, fs)
+	}
+	return p
+}
+
+// forKeys returns a copy of m for the given attribute keys: fields of known
+// keys keep their values, new keys get defaults.
+func (m *Model) forKeys(keys []string) *Model {
+	out := DefaultModel(keys...)
+	out.Prior = m.Prior
+	for i := 0; i < numFixed && i < len(m.Fields); i++ {
+		out.Fields[i] = m.Fields[i].clone()
+	}
+	for i, k := range out.AttributeKeys {
+		for j, mk := range m.AttributeKeys {
+			if k == mk && numFixed+j < len(m.Fields) {
+				out.Fields[numFixed+i] = m.Fields[numFixed+j].clone()
+			}
+		}
+	}
+	return out
+}
+
+func (f Field) clone() Field {
+	f.M, f.U = slices.Clone(f.M), slices.Clone(f.U)
+	return f
+}
+
+// measureU sets u from a deterministic sample of random pairs, blended
+// with the defaults.
+func (m *Model) measureU(ps []prepared, cfg Config) {
+	nf := len(m.Fields)
+	cnt := make([][]float64, nf)
+	for k := range cnt {
+		cnt[k] = make([]float64, len(m.Fields[k].U))
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
+	lv := make([]int8, nf)
+	n := len(ps)
+	samples := cfg.RandomPairs
+	if total := n * (n - 1) / 2; total < samples {
+		samples = total
+	}
+	for s := 0; s < samples; s++ {
+		i := rng.IntN(n)
+		j := rng.IntN(n - 1)
+		if j >= i {
+			j++
+		}
+		levels(&ps[i], &ps[j], lv)
+		for k, l := range lv {
+			if l >= 0 {
+				cnt[k][l]++
+			}
+		}
+	}
+	for k := range m.Fields {
+		f := &m.Fields[k]
+		tot := 0.0
+		for _, c := range cnt[k] {
+			tot += c
+		}
+		if tot == 0 {
+			continue
+		}
+		// A small pseudo-count keeps unseen levels possible.
+		for l := range f.U {
+			f.U[l] = (cnt[k][l] + f.U[l]) / (tot + 1)
+		}
+	}
+}
+
+// measureTF records the share of each value of the term frequency fields.
+func (m *Model) measureTF(ps []prepared) {
+	m.tf = make([]tfTable, numFixed)
+	for _, k := range tfFields {
+		freq := map[string]float64{}
+		n := 0.0
+		for i := range ps {
+			if v := tfValue(&ps[i], k); v != "" {
+				freq[v]++
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		sum2 := 0.0
+		for v, c := range freq {
+			p := c / n
+			freq[v] = p
+			sum2 += p * p
+		}
+		m.tf[k] = tfTable{freq: freq, uRand: sum2}
+	}
+}
+
+// em refines m, u and the prior by expectation maximisation over the
+// pattern counts of the candidate pairs, with the current values as a
+// Dirichlet prior of weight cfg.PriorWeight. It returns the iterations run.
+func (m *Model) em(counts map[uint64]float64, cfg Config) int {
+	nf := len(m.Fields)
+	type pat struct {
+		lv []int8
+		n  float64
+	}
+	keys := make([]uint64, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	pats := make([]pat, len(keys))
+	total := 0.0
+	for i, k := range keys {
+		lv := make([]int8, nf)
+		unpack(k, lv)
+		pats[i] = pat{lv, counts[k]}
+		total += counts[k]
+	}
+	if total == 0 {
+		return 0
+	}
+	m0 := make([][]float64, nf)
+	u0 := make([][]float64, nf)
+	for k := range m.Fields {
+		m0[k], u0[k] = slices.Clone(m.Fields[k].M), slices.Clone(m.Fields[k].U)
+	}
+	lambda := 0.1
+	am, au := make([][]float64, nf), make([][]float64, nf)
+	for k := range am {
+		am[k] = make([]float64, len(m0[k]))
+		au[k] = make([]float64, len(u0[k]))
+	}
+	it := 0
+	for it < cfg.Iterations {
+		it++
+		for k := range am {
+			clear(am[k])
+			clear(au[k])
+		}
+		sumP := 0.0
+		for _, p := range pats {
+			lm, lu := math.Log(lambda), math.Log(1-lambda)
+			for k, l := range p.lv {
+				if l >= 0 {
+					lm += math.Log(m.Fields[k].M[l])
+					lu += math.Log(m.Fields[k].U[l])
+				}
+			}
+			pm := 1 / (1 + math.Exp(lu-lm))
+			sumP += pm * p.n
+			for k, l := range p.lv {
+				if l >= 0 {
+					am[k][l] += pm * p.n
+					au[k][l] += (1 - pm) * p.n
+				}
+			}
+		}
+		change := math.Abs(sumP/total - lambda)
+		lambda = min(max(sumP/total, 1e-6), 1-1e-6)
+		for k := range m.Fields {
+			f := &m.Fields[k]
+			tm, tu := 0.0, 0.0
+			for l := range am[k] {
+				tm += am[k][l]
+				tu += au[k][l]
+			}
+			for l := range f.M {
+				nm := (am[k][l] + cfg.PriorWeight*m0[k][l]) / (tm + cfg.PriorWeight)
+				nu := (au[k][l] + cfg.PriorWeight*u0[k][l]) / (tu + cfg.PriorWeight)
+				change = max(change, math.Abs(nm-f.M[l]), math.Abs(nu-f.U[l]))
+				f.M[l], f.U[l] = max(nm, 1e-6), max(nu, 1e-6)
+			}
+		}
+		if change < 1e-5 {
+			break
+		}
+	}
+	m.Prior = lambda
+	return it
+}
+
+// clusters returns the connected components of pairs.
+func clusters(recs []Record, pairs []Pair) []Cluster {
+	parent := map[int]int{}
+	var find func(int) int
+	find = func(x int) int {
+		p, ok := parent[x]
+		if !ok || p == x {
+			return x
+		}
+		r := find(p)
+		parent[x] = r
+		return r
+	}
+	for _, p := range pairs {
+		a, b := find(p.A), find(p.B)
+		if a != b {
+			parent[max(a, b)] = min(a, b)
+		}
+		if _, ok := parent[p.A]; !ok {
+			parent[p.A] = p.A
+		}
+		if _, ok := parent[p.B]; !ok {
+			parent[p.B] = p.B
+		}
+	}
+	groups := map[int][]int{}
+	for x := range parent {
+		r := find(x)
+		groups[r] = append(groups[r], x)
+	}
+	out := make([]Cluster, 0, len(groups))
+	for _, g := range groups {
+		slices.Sort(g)
+		c := Cluster{Members: g}
+		for _, i := range g {
+			c.IDs = append(c.IDs, recs[i].ID)
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Cluster) int { return a.Members[0] - b.Members[0] })
+	return out
+}
+
+// Compare scores records a and b with model m (nil for DefaultModel of
+// their attribute keys) and returns the pair with its explanation (A is 0,
+// B is 1).
+func (m *Model) Compare(a, b Record) Pair {
+	recs := []Record{a, b}
+	if m == nil {
+		m = DefaultModel(attrKeysOf(recs)...)
+	}
+	pa, pb := prepare(&a, m.AttributeKeys), prepare(&b, m.AttributeKeys)
+	lv := make([]int8, len(m.Fields))
+	w := make([]float64, len(m.Fields))
+	levels(&pa, &pb, lv)
+	return m.pair(recs, 0, 1, m.score(&pa, &pb, lv, w), lv, w)
+}
+
+// String names the agreeing fields of p, strongest first, e.g.
+// "family_name exact (+8.1), date exact (+9.7)".
+func (p Pair) String() string {
+	fs := slices.Clone(p.Fields)
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Weight > fs[j].Weight })
+	var b strings.Builder
+	for _, f := range fs {
+		if f.Level < 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(f.Field + " " + f.Agreement)
+		b.WriteString(" (" + signed(f.Weight) + ")")
+	}
+	return b.String()
+}
+
+func signed(x float64) string {
+	s := strconvF(x)
+	if x >= 0 {
+		return "+" + s
+	}
+	return s
+}
