@@ -636,7 +636,7 @@ func (b *batch) parseCustomer(rec record, cols *CustomerColumns) *customerRowDat
 // customerRow loads one row: it matches it with a stored customer, which
 // it updates, or queues the customer it creates.
 func (b *batch) customerRow(r *customerRowData, cols *CustomerColumns) error {
-	rec, cp, up, idCols, ids := r, r.cp, r.up, r.idCols, r.ids
+	cp, up, idCols, ids := r.cp, r.up, r.idCols, r.ids
 	for _, id := range ids {
 		if _, ok := b.pendingKeys[identityKey(id)]; ok {
 			// An earlier row of this batch creates this customer: store it
@@ -649,6 +649,9 @@ func (b *batch) customerRow(r *customerRowData, cols *CustomerColumns) error {
 	}
 	var match *Customer
 	for _, id := range ids {
+		if match != nil && holds(match, id) {
+			continue // identities are unique: nobody else holds it
+		}
 		c, err := b.lookup(id)
 		if err != nil {
 			return err
@@ -657,7 +660,7 @@ func (b *batch) customerRow(r *customerRowData, cols *CustomerColumns) error {
 			continue
 		}
 		if match != nil && match.ID != c.ID {
-			b.fail(rec.line, "", crmtype.Invalidf("identities", "belong to two customers (%s and %s); merge them first", match.ID, c.ID))
+			b.fail(r.line, "", crmtype.Invalidf("identities", "belong to two customers (%s and %s); merge them first", match.ID, c.ID))
 			return nil
 		}
 		match = c
@@ -665,18 +668,18 @@ func (b *batch) customerRow(r *customerRowData, cols *CustomerColumns) error {
 	if match == nil {
 		c, err := newCustomer(cp, b.im.defs, b.im.region, b.svc.clock.Now())
 		if err != nil {
-			b.fail(rec.line, columnOf(err, cols, idCols), err)
+			b.fail(r.line, columnOf(err, cols, idCols), err)
 			return nil
 		}
 		for _, id := range c.Identities {
 			b.pendingKeys[identityKey(id)] = len(b.pending)
 		}
 		b.pending = append(b.pending, c)
-		b.pendingLine = append(b.pendingLine, rec.line)
+		b.pendingLine = append(b.pendingLine, r.line)
 		return nil
 	}
 	if cp.Kind != "" && cp.Kind != match.Kind {
-		b.fail(rec.line, cols.Kind, crmtype.Invalidf("kind", "is %q; an import does not change a customer's kind", match.Kind))
+		b.fail(r.line, cols.Kind, crmtype.Invalidf("kind", "is %q; an import does not change a customer's kind", match.Kind))
 		return nil
 	}
 	up.Version = match.Version
@@ -689,6 +692,14 @@ func (b *batch) customerRow(r *customerRowData, cols *CustomerColumns) error {
 		if !held[identityKey(id)] {
 			held[identityKey(id)] = true
 			add = append(add, IdentityParams{Kind: id.Kind, System: id.System, Value: id.Raw, Label: id.Label})
+		}
+	}
+	if len(add) == 0 {
+		// Most rows of a rerun change nothing: tell without a write.
+		next := *match
+		if applyUpdate(&next, up, b.im.defs, true) == nil && len(Diff(match, &next)) == 0 {
+			b.counts.Skipped++
+			return nil
 		}
 	}
 	changed := false
@@ -713,11 +724,21 @@ func (b *batch) customerRow(r *customerRowData, cols *CustomerColumns) error {
 	case err == nil:
 		b.counts.Skipped++
 	case rowLevel(err):
-		b.fail(rec.line, columnOf(err, cols, idCols), err)
+		b.fail(r.line, columnOf(err, cols, idCols), err)
 	default:
 		return err
 	}
 	return nil
+}
+
+// holds reports whether c holds identity id.
+func holds(c *Customer, id Identity) bool {
+	for _, h := range c.Identities {
+		if h.Kind == id.Kind && h.System == id.System && h.Value == id.Value {
+			return true
+		}
+	}
+	return false
 }
 
 // columnOf names the column behind a validation error's field, if known.
