@@ -1,6 +1,9 @@
 // Package customer manages customer data: people and companies, their
 // identities (emails, phones, external ids), tags, custom attributes and
-// purchases.
+// purchases; and keeps it clean: bulk import and export (importer.go,
+// exporter.go), duplicate detection over package dedup (duplicates.go),
+// merge and unmerge (merge.go), and hygiene: re-normalising identities,
+// flagging invalid ones, and acting on stale customers (hygiene.go).
 //
 // A Service is bound to one workspace; get one from crm.Client.Workspace.
 // Every method takes a context first, validates its input before writing
