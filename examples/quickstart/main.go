@@ -21,19 +21,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
-	"os"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/width"
 
 	"github.com/kehu/crm"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
+	"github.com/kehu/crm/internal/texttable"
 	"github.com/kehu/crm/store/sqlite"
 )
 
@@ -146,23 +142,23 @@ func main() {
 	if err != nil {
 		log.Fatalf("read attributes: %v", err)
 	}
-	t := newTable("Attribute", "Type", "Options")
+	t := texttable.New("Attribute", "Type", "Options")
 	for _, d := range defs {
-		t.row(d.Key, string(d.Type), strings.Join(d.Options, ", "))
+		t.Row(d.Key, string(d.Type), strings.Join(d.Options, ", "))
 	}
-	t.print("Custom attributes")
+	t.Print("Custom attributes")
 
 	// Companies, then the people who work for them.
 	byKey := map[string]*customer.Customer{}
 	names := map[crmtype.ID]string{}
-	t = newTable("Customer", "Kind", "Status", "Email", "Phone (E.164)")
+	t = texttable.New("Customer", "Kind", "Status", "Email", "Phone (E.164)")
 	for _, co := range companies {
 		c, status := ensure(ctx, ws.Customers, co.key, "", customer.CreateParams{
 			Kind: customer.Company, Name: co.name, Address: customer.Address{Country: co.country},
 			Stage: customer.StageCustomer,
 		})
 		byKey[co.key], names[c.ID] = c, c.Name
-		t.row(c.Name, string(c.Kind), status, c.Email(), c.Phone())
+		t.Row(c.Name, string(c.Kind), status, c.Email(), c.Phone())
 	}
 	for _, p := range people {
 		attrs := map[string]any{}
@@ -186,12 +182,12 @@ func main() {
 			},
 		})
 		byKey[p.key], names[c.ID] = c, c.Name
-		t.row(c.Name, string(c.Kind), status, c.Email(), c.Phone())
+		t.Row(c.Name, string(c.Kind), status, c.Email(), c.Phone())
 	}
-	t.print("Customers")
+	t.Print("Customers")
 
 	// Purchases: the order id makes each one unique, so a repeat is skipped.
-	t = newTable("Order", "Customer", "Amount", "Qty", "Channel", "Status")
+	t = texttable.New("Order", "Customer", "Amount", "Qty", "Channel", "Status")
 	for _, pu := range purchases {
 		c := byKey[pu.person]
 		status := "recorded"
@@ -205,11 +201,11 @@ func main() {
 		case err != nil:
 			log.Fatalf("record purchase %s: %v", pu.order, err)
 		}
-		t.row(pu.order, c.Name, formatMoney(crmtype.Money{Minor: pu.minor, Currency: pu.currency}), fmt.Sprint(pu.quantity), pu.channel, status)
+		t.Row(pu.order, c.Name, formatMoney(crmtype.Money{Minor: pu.minor, Currency: pu.currency}), fmt.Sprint(pu.quantity), pu.channel, status)
 	}
-	t.print("Purchases")
+	t.Print("Purchases")
 
-	t = newTable("Customer", "Purchases", "Totals", "First", "Last")
+	t = texttable.New("Customer", "Purchases", "Totals", "First", "Last")
 	for _, p := range people {
 		c := byKey[p.key]
 		st, err := ws.Customers.PurchaseStats(ctx, c.ID)
@@ -223,13 +219,13 @@ func main() {
 		for i, m := range st.Totals {
 			totals[i] = formatMoney(m)
 		}
-		t.row(c.Name, fmt.Sprint(st.Count), strings.Join(totals, ", "), st.First.Format(time.DateOnly), st.Last.Format(time.DateOnly))
+		t.Row(c.Name, fmt.Sprint(st.Count), strings.Join(totals, ", "), st.First.Format(time.DateOnly), st.Last.Format(time.DateOnly))
 	}
-	t.print("Purchase statistics")
+	t.Print("Purchase statistics")
 
 	// Search: by a single Han character, without the accent, and by a phone
 	// number written differently from how it was entered.
-	t = newTable("Query", "Hits")
+	t = texttable.New("Query", "Hits")
 	for _, q := range []string{"张", "jose", "+86 138-0013-8000", "(650) 253", "müller"} {
 		hits, err := ws.Customers.Search(ctx, q, customer.SearchParams{})
 		if err != nil {
@@ -239,12 +235,12 @@ func main() {
 		for i, h := range hits {
 			found[i] = h.Customer.Name
 		}
-		t.row(q, strings.Join(found, ", "))
+		t.Row(q, strings.Join(found, ", "))
 	}
-	t.print("Search")
+	t.Print("Search")
 
 	// Lookups: emails are stored lower-cased; phones in E.164.
-	t = newTable("Lookup", "Found")
+	t = texttable.New("Lookup", "Found")
 	for _, l := range []struct {
 		label string
 		find  func() (*customer.Customer, error)
@@ -260,14 +256,14 @@ func main() {
 		c, err := l.find()
 		switch {
 		case errors.Is(err, crm.ErrNotFound):
-			t.row(l.label, "(not found)")
+			t.Row(l.label, "(not found)")
 		case err != nil:
 			log.Fatalf("lookup %s: %v", l.label, err)
 		default:
-			t.row(l.label, c.Name)
+			t.Row(l.label, c.Name)
 		}
 	}
-	t.print("Lookups")
+	t.Print("Lookups")
 
 	// Optimistic locking: read, update with the version read, then try again
 	// with the now stale version.
@@ -289,8 +285,8 @@ func main() {
 	if err != nil {
 		log.Fatalf("update 张三: %v", err)
 	}
-	t = newTable("Update", "Version", "Result")
-	t.row("stage="+string(stage)+", tags=vip,early-adopter", fmt.Sprint(zhang.Version), fmt.Sprintf("ok, now version %d", updated.Version))
+	t = texttable.New("Update", "Version", "Result")
+	t.Row("stage="+string(stage)+", tags=vip,early-adopter", fmt.Sprint(zhang.Version), fmt.Sprintf("ok, now version %d", updated.Version))
 	_, err = ws.Customers.Update(ctx, zhang.ID, customer.UpdateParams{
 		Version: zhang.Version, // stale: the update above increased it
 		Stage:   customer.Ptr(customer.StageChurned),
@@ -298,13 +294,13 @@ func main() {
 	var ce *crm.ConflictError
 	switch {
 	case errors.As(err, &ce):
-		t.row("stage=churned", fmt.Sprint(zhang.Version), "ErrConflict: "+ce.Field+" is stale, nothing changed")
+		t.Row("stage=churned", fmt.Sprint(zhang.Version), "ErrConflict: "+ce.Field+" is stale, nothing changed")
 	case err == nil:
 		log.Fatal("update 张三 with a stale version: succeeded, want ErrConflict")
 	default:
 		log.Fatalf("update 张三 with a stale version: %v", err)
 	}
-	t.print("Update with a version check (张三)")
+	t.Print("Update with a version check (张三)")
 
 	// Every change is an event: the customer's timeline (newest first) and
 	// the field-level audit trail, with who made each change.
@@ -312,7 +308,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("timeline of 张三: %v", err)
 	}
-	t = newTable("Time (UTC)", "Event", "Actor", "Changes")
+	t = texttable.New("Time (UTC)", "Event", "Actor", "Changes")
 	for _, e := range tl.Items {
 		var fields []string
 		for _, ch := range e.Changes {
@@ -321,25 +317,25 @@ func main() {
 		if len(fields) > 4 {
 			fields = append(fields[:4], fmt.Sprintf("… %d more", len(fields)-4))
 		}
-		t.row(e.Time.Format("2006-01-02 15:04:05"), e.Type, e.Actor, strings.Join(fields, ", "))
+		t.Row(e.Time.Format("2006-01-02 15:04:05"), e.Type, e.Actor, strings.Join(fields, ", "))
 	}
-	t.print("Timeline of 张三 (latest 8)")
+	t.Print("Timeline of 张三 (latest 8)")
 
 	audit, err := ws.Events.Audit(ctx, event.AuditQuery{Subject: zhang.ID, Query: event.Query{Types: []string{customer.EventCustomerUpdated}, Limit: 3}})
 	if err != nil {
 		log.Fatalf("audit of 张三: %v", err)
 	}
-	t = newTable("Time (UTC)", "Actor", "Field", "Before", "After")
+	t = texttable.New("Time (UTC)", "Actor", "Field", "Before", "After")
 	for _, e := range audit.Items {
 		for _, ch := range e.Changes {
-			t.row(e.Time.Format("2006-01-02 15:04:05"), e.Actor, ch.Field, show(ch.Before), show(ch.After))
+			t.Row(e.Time.Format("2006-01-02 15:04:05"), e.Actor, ch.Field, show(ch.Before), show(ch.After))
 		}
 	}
-	t.print("Audit trail of 张三 (latest 3 updates)")
+	t.Print("Audit trail of 张三 (latest 3 updates)")
 
 	// Everyone, by name under the Unicode collation algorithm: Latin, then
 	// Cyrillic, then Han.
-	t = newTable("Name", "Kind", "Company", "Country", "Email", "Phone", "Tier", "Birthday", "Tags", "Ver")
+	t = texttable.New("Name", "Kind", "Company", "Country", "Email", "Phone", "Tier", "Birthday", "Tags", "Ver")
 	var after crmtype.Cursor
 	for {
 		page, err := ws.Customers.List(ctx, customer.ListParams{Sort: customer.ByName, Limit: 100, After: after})
@@ -351,7 +347,7 @@ func main() {
 			if !c.CompanyID.IsZero() {
 				company = names[c.CompanyID]
 			}
-			t.row(c.Name, string(c.Kind), company, c.Address.Country, c.Email(), c.Phone(),
+			t.Row(c.Name, string(c.Kind), company, c.Address.Country, c.Email(), c.Phone(),
 				attr(c, "tier"), attr(c, "birthday"), strings.Join(c.Tags, ","), fmt.Sprint(c.Version))
 		}
 		if page.Next == "" {
@@ -359,7 +355,7 @@ func main() {
 		}
 		after = page.Next
 	}
-	t.print("All customers, by name")
+	t.Print("All customers, by name")
 }
 
 // ensure returns the customer holding the external id key, or else the one
@@ -424,60 +420,6 @@ func formatMoney(m crmtype.Money) string {
 		sign, minor = "-", -minor
 	}
 	return fmt.Sprintf("%s%d.%0*d %s", sign, minor/scale, digits, minor%scale, m.Currency)
-}
-
-// table prints rows aligned by their display width: East Asian wide and
-// full-width characters (张三, 山田太郎) take two terminal columns and
-// combining marks none, which text/tabwriter (counting runes) would get wrong.
-type table struct {
-	head []string
-	rows [][]string
-}
-
-func newTable(head ...string) *table { return &table{head: head} }
-
-func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
-
-func (t *table) print(title string) { t.write(os.Stdout, title) }
-
-func (t *table) write(w io.Writer, title string) {
-	rule := make([]string, len(t.head))
-	widths := make([]int, len(t.head))
-	for _, r := range append([][]string{t.head}, t.rows...) {
-		for i, c := range r {
-			widths[i] = max(widths[i], displayWidth(c))
-		}
-	}
-	for i := range rule {
-		rule[i] = strings.Repeat("-", widths[i])
-	}
-	fmt.Fprintf(w, "%s\n", title)
-	for _, r := range append([][]string{t.head, rule}, t.rows...) {
-		var b strings.Builder
-		for i, c := range r {
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
-			}
-		}
-		fmt.Fprintln(w, "  "+strings.TrimRight(b.String(), " "))
-	}
-	fmt.Fprintln(w)
-}
-
-// displayWidth returns how many terminal columns s takes.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == '\u200b':
-		case width.LookupRune(r).Kind() == width.EastAsianWide, width.LookupRune(r).Kind() == width.EastAsianFullwidth:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 // show formats an event value: "–" for none, lists joined by commas.

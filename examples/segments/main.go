@@ -25,22 +25,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/width"
 
 	"github.com/kehu/crm"
 	"github.com/kehu/crm/analysis"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/internal/cdnow"
+	"github.com/kehu/crm/internal/texttable"
 	"github.com/kehu/crm/store/sqlite"
 )
 
@@ -206,16 +203,16 @@ func printRFM(ctx context.Context, ws *crm.Workspace, p analysis.Params) {
 	if err != nil {
 		log.Fatalf("RFM: %v", err)
 	}
-	t := newTable("Segment", "Customers", "Share", "Monetary", "Value share", "Mean monetary").right(1, 2, 3, 4, 5)
+	t := texttable.New("Segment", "Customers", "Share", "Monetary", "Value share", "Mean monetary").Right(1, 2, 3, 4, 5)
 	var customers int
 	var total float64
 	for _, s := range res.Segments { // in the order of analysis.RFMSegments
-		t.row(s.Segment.String(), thousands(s.Customers), pct(s.Share), dollars(s.Monetary), pct(s.MonetaryShare), dollars(s.MeanMonetary))
+		t.Row(s.Segment.String(), thousands(s.Customers), pct(s.Share), dollars(s.Monetary), pct(s.MonetaryShare), dollars(s.MeanMonetary))
 		customers += s.Customers
 		total += s.Monetary
 	}
-	t.row("Total", thousands(customers), pct(1), dollars(total), pct(1), dollars(total/float64(max(customers, 1))))
-	t.print("1. RFM segments (quintile scores of recency, purchase days and total spend)")
+	t.Row("Total", thousands(customers), pct(1), dollars(total), pct(1), dollars(total/float64(max(customers, 1))))
+	t.Print("1. RFM segments (quintile scores of recency, purchase days and total spend)")
 }
 
 // printSegments prints the k-means clusters and the elbow and silhouette
@@ -235,24 +232,24 @@ func printSegments(ctx context.Context, ws *crm.Workspace, p analysis.Params) {
 	slices.SortFunc(order, func(a, b int) int {
 		return cmp.Compare(sel.Centroids.At(b, 2), sel.Centroids.At(a, 2))
 	})
-	t := newTable("Cluster", "Customers", "Share", "Recency (weeks)", "Frequency (days)", "Monetary").right(1, 2, 3, 4, 5)
+	t := texttable.New("Cluster", "Customers", "Share", "Recency (weeks)", "Frequency (days)", "Monetary").Right(1, 2, 3, 4, 5)
 	for _, c := range order {
 		size := sel.Result.Sizes[c]
-		t.row(fmt.Sprint(c+1), thousands(size), pct(float64(size)/float64(n)),
+		t.Row(fmt.Sprint(c+1), thousands(size), pct(float64(size)/float64(n)),
 			fmt.Sprintf("%.1f", sel.Centroids.At(c, 0)), fmt.Sprintf("%.2f", sel.Centroids.At(c, 1)), dollars(sel.Centroids.At(c, 2)))
 	}
-	t.print(fmt.Sprintf("2. k-means segments: k = %d chosen by silhouette (log1p + z-score of %s; centroids in original units)",
+	t.Print(fmt.Sprintf("2. k-means segments: k = %d chosen by silhouette (log1p + z-score of %s; centroids in original units)",
 		sel.K, strings.Join(seg.Features, ", ")))
 
-	t = newTable("k", "Inertia", "Silhouette", "Note").right(0, 1, 2)
+	t = texttable.New("k", "Inertia", "Silhouette", "Note").Right(0, 1, 2)
 	for _, c := range sel.Curve {
 		mark := ""
 		if c.K == sel.K {
 			mark = "← chosen"
 		}
-		t.row(fmt.Sprint(c.K), fmt.Sprintf("%.1f", c.Inertia), fmt.Sprintf("%.4f", c.Silhouette), mark)
+		t.Row(fmt.Sprint(c.K), fmt.Sprintf("%.1f", c.Inertia), fmt.Sprintf("%.4f", c.Silhouette), mark)
 	}
-	t.print("   Elbow and silhouette curve (inertia in the standardised space)")
+	t.Print("   Elbow and silhouette curve (inertia in the standardised space)")
 }
 
 // printValue fits BG/NBD and Gamma-Gamma and prints the top customers by
@@ -269,24 +266,24 @@ func printValue(ctx context.Context, ws *crm.Workspace, p analysis.Params) {
 	}
 	ext := externalIDs(ctx, ws)
 
-	t := newTable("#", "Customer", "x", "t_x", "T", "P(alive)", "Exp. purchases", "Exp. spend", "CLV").right(0, 2, 3, 4, 5, 6, 7, 8)
+	t := texttable.New("#", "Customer", "x", "t_x", "T", "P(alive)", "Exp. purchases", "Exp. spend", "CLV").Right(0, 2, 3, 4, 5, 6, 7, 8)
 	for i, c := range v.Customers[:min(topN, len(v.Customers))] {
 		s := c.Summary
-		t.row(fmt.Sprint(i+1), ext(c.Customer), fmt.Sprint(s.X), fmt.Sprintf("%.2f", s.Tx), fmt.Sprintf("%.2f", s.T),
+		t.Row(fmt.Sprint(i+1), ext(c.Customer), fmt.Sprint(s.X), fmt.Sprintf("%.2f", s.Tx), fmt.Sprintf("%.2f", s.T),
 			fmt.Sprintf("%.3f", c.PAlive), fmt.Sprintf("%.2f", c.ExpectedPurchases), dollars(c.ExpectedSpend), dollars(c.CLV))
 	}
-	t.print("3. Top 10 customers by predicted CLV (BG/NBD + Gamma-Gamma, next 12 months, margin 1, no discount)")
+	t.Print("3. Top 10 customers by predicted CLV (BG/NBD + Gamma-Gamma, next 12 months, margin 1, no discount)")
 
 	var sum float64
 	for _, c := range v.Customers {
 		sum += c.CLV
 	}
-	t = newTable("Model", "Parameters", "Log-likelihood", "Customers").right(2, 3)
-	t.row("BG/NBD", fmt.Sprintf("r = %.4f, alpha = %.4f, a = %.4f, b = %.4f", m.R, m.Alpha, m.A, m.B),
+	t = texttable.New("Model", "Parameters", "Log-likelihood", "Customers").Right(2, 3)
+	t.Row("BG/NBD", fmt.Sprintf("r = %.4f, alpha = %.4f, a = %.4f, b = %.4f", m.R, m.Alpha, m.A, m.B),
 		fmt.Sprintf("%.2f", v.PurchaseFit.LogLikelihood), thousands(int(v.PurchaseFit.Customers)))
-	t.row("Gamma-Gamma", fmt.Sprintf("p = %.4f, q = %.4f, gamma = %.2f (cents; $%.2f)", v.Spend.P, v.Spend.Q, v.Spend.Gamma, v.Spend.Gamma/100),
+	t.Row("Gamma-Gamma", fmt.Sprintf("p = %.4f, q = %.4f, gamma = %.2f (cents; $%.2f)", v.Spend.P, v.Spend.Q, v.Spend.Gamma, v.Spend.Gamma/100),
 		fmt.Sprintf("%.2f", v.SpendFit.LogLikelihood), thousands(int(v.SpendFit.Customers)))
-	t.print(fmt.Sprintf("   Fitted models (money in minor units, so gamma is in cents); total predicted CLV %s", dollars(sum)))
+	t.Print(fmt.Sprintf("   Fitted models (money in minor units, so gamma is in cents); total predicted CLV %s", dollars(sum)))
 
 	// Churn risk among repeat buyers (x ≥ 1): ties (equal x, t_x, T) by
 	// higher spend, then earlier first purchase, then customer.
@@ -300,14 +297,14 @@ func printValue(ctx context.Context, ws *crm.Workspace, p analysis.Params) {
 		return cmp.Or(cmp.Compare(b.ChurnRisk, a.ChurnRisk), cmp.Compare(spent(b.Summary), spent(a.Summary)),
 			a.Summary.First.Compare(b.Summary.First), cmp.Compare(a.Customer, b.Customer))
 	})
-	t = newTable("#", "Customer", "Purchase days", "First", "Last", "Weeks since", "Spend", "P(alive)", "Churn risk", "CLV").right(0, 2, 5, 6, 7, 8, 9)
+	t = texttable.New("#", "Customer", "Purchase days", "First", "Last", "Weeks since", "Spend", "P(alive)", "Churn risk", "CLV").Right(0, 2, 5, 6, 7, 8, 9)
 	for i, c := range repeat[:min(topN, len(repeat))] {
 		s := c.Summary
 		last := s.First.AddDate(0, 0, int(s.Tx*7+0.5))
-		t.row(fmt.Sprint(i+1), ext(c.Customer), fmt.Sprint(s.X+1), s.First.Format(time.DateOnly), last.Format(time.DateOnly),
+		t.Row(fmt.Sprint(i+1), ext(c.Customer), fmt.Sprint(s.X+1), s.First.Format(time.DateOnly), last.Format(time.DateOnly),
 			fmt.Sprintf("%.1f", s.T-s.Tx), dollars(float64(spent(s))), fmt.Sprintf("%.4f", c.PAlive), pct(c.ChurnRisk), dollars(c.CLV))
 	}
-	t.print(fmt.Sprintf("4. Top 10 by churn risk (1 − P(alive)) among the %s customers who bought on more than one day", thousands(len(repeat))))
+	t.Print(fmt.Sprintf("4. Top 10 by churn risk (1 − P(alive)) among the %s customers who bought on more than one day", thousands(len(repeat))))
 }
 
 // spent is a customer's total spend in the calibration period, in cents.
@@ -354,7 +351,7 @@ func printCohorts(ctx context.Context, ws *crm.Workspace) {
 	}
 	head = append(head, "Revenue/customer M0–M6")
 	cols = append(cols, len(head)-1)
-	t := newTable(head...).right(cols...)
+	t := texttable.New(head...).Right(cols...)
 	for _, c := range ct.Cohorts {
 		r := []string{c.Month.Format("2006-01"), thousands(c.Size)}
 		for k := range cohortMonths {
@@ -368,9 +365,9 @@ func printCohorts(ctx context.Context, ws *crm.Workspace) {
 		if k := min(cohortMonths, len(c.CumulativeRevenuePerCustomer)) - 1; k >= 0 {
 			rev = dollars(c.CumulativeRevenuePerCustomer[k])
 		}
-		t.row(append(r, rev)...)
+		t.Row(append(r, rev)...)
 	}
-	t.print(fmt.Sprintf("5. Cohorts by first-purchase month: %% of customers buying in month k after it (all %d months of data)", ct.Periods))
+	t.Print(fmt.Sprintf("5. Cohorts by first-purchase month: %% of customers buying in month k after it (all %d months of data)", ct.Periods))
 }
 
 // dollars formats cents as dollars with thousands separators: "$1,234.56".
@@ -406,73 +403,3 @@ func group(digits string) string {
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
-
-// table prints rows aligned by their display width: East Asian wide and
-// full-width characters take two terminal columns and combining marks none,
-// which text/tabwriter (counting runes) would get wrong. Columns marked with
-// right are right-aligned (numbers).
-type table struct {
-	head    []string
-	rows    [][]string
-	isRight []bool
-}
-
-func newTable(head ...string) *table {
-	return &table{head: head, isRight: make([]bool, len(head))}
-}
-
-func (t *table) right(cols ...int) *table {
-	for _, c := range cols {
-		t.isRight[c] = true
-	}
-	return t
-}
-
-func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
-
-func (t *table) print(title string) { t.write(os.Stdout, title) }
-
-func (t *table) write(w io.Writer, title string) {
-	rule := make([]string, len(t.head))
-	widths := make([]int, len(t.head))
-	for _, r := range append([][]string{t.head}, t.rows...) {
-		for i, c := range r {
-			widths[i] = max(widths[i], displayWidth(c))
-		}
-	}
-	for i := range rule {
-		rule[i] = strings.Repeat("-", widths[i])
-	}
-	fmt.Fprintf(w, "%s\n", title)
-	for _, r := range append([][]string{t.head, rule}, t.rows...) {
-		var b strings.Builder
-		for i, c := range r {
-			pad := strings.Repeat(" ", widths[i]-displayWidth(c))
-			if t.isRight[i] {
-				b.WriteString(pad + c)
-			} else {
-				b.WriteString(c + pad)
-			}
-			if i < len(r)-1 {
-				b.WriteString("  ")
-			}
-		}
-		fmt.Fprintln(w, "  "+strings.TrimRight(b.String(), " "))
-	}
-	fmt.Fprintln(w)
-}
-
-// displayWidth returns how many terminal columns s takes.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == '\u200b':
-		case width.LookupRune(r).Kind() == width.EastAsianWide, width.LookupRune(r).Kind() == width.EastAsianFullwidth:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
-}
