@@ -137,7 +137,9 @@ func BenchmarkFind100k(b *testing.B) { benchFind(b, 100_000) }
 func benchFind(b *testing.B, n int) {
 	recs, ent := synth(n, 42)
 	runtime.GC()
-	var peak uint64
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	var peak, peakSys uint64
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(50 * time.Millisecond)
@@ -150,6 +152,7 @@ func benchFind(b *testing.B, n int) {
 			case <-t.C:
 				runtime.ReadMemStats(&ms)
 				peak = max(peak, ms.HeapInuse)
+				peakSys = max(peakSys, ms.Sys)
 			}
 		}
 	}()
@@ -165,13 +168,24 @@ func benchFind(b *testing.B, n int) {
 	close(done)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	peak, peakSys = max(peak, ms.HeapInuse), max(peakSys, ms.Sys)
 	p, r, f1 := quality(res, ent)
+	// Peaks over the whole run, the generated input included (it is
+	// HeapInuse before Find, reported as input-heap-MiB).
+	b.ReportMetric(float64(ms0.HeapInuse)/(1<<20), "input-heap-MiB")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MiB")
+	b.ReportMetric(float64(peakSys)/(1<<20), "peak-sys-MiB")
 	b.ReportMetric(float64(res.Stats.Comparisons), "comparisons")
 	b.ReportMetric(p, "precision")
 	b.ReportMetric(r, "recall")
 	b.ReportMetric(f1, "F1")
+	if testing.Verbose() {
+		b.Logf("%d pairs, %d clusters, %d EM iterations", len(res.Pairs), len(res.Clusters), res.Stats.Iterations)
+		for _, f := range res.Model.Fields {
+			b.Logf("  %-12s m=%.4f u=%.6f", f.Name, f.M, f.U)
+		}
+		b.Logf("  prior %.6f", res.Model.Prior)
+	}
 }
 
 // allPairs is the naive baseline: every pair compared with the model Find

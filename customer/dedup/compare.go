@@ -151,6 +151,9 @@ func Normalize(s string) string {
 	if s == "" {
 		return ""
 	}
+	if out, ok := normalizeASCII(s); ok {
+		return out
+	}
 	s = searchtext.Fold(s)
 	var b strings.Builder
 	b.Grow(len(s))
@@ -167,6 +170,46 @@ func Normalize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// normalizeASCII is Normalize for pure ASCII input, where folding is just
+// lower-casing. It returns s itself, without allocating, when s is already
+// normal; ok is false when s holds non-ASCII bytes.
+func normalizeASCII(s string) (out string, ok bool) {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return "", false
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+		case c == ' ' && i > 0 && i < len(s)-1 && s[i-1] != ' ':
+		default:
+			clean = false
+		}
+	}
+	if clean {
+		return s, true
+	}
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+		default:
+			space = true
+			continue
+		}
+		if space && len(b) > 0 {
+			b = append(b, ' ')
+		}
+		space = false
+		b = append(b, c)
+	}
+	return string(b), true
 }
 
 // squash removes spaces: names compare as one word ("van der berg" and

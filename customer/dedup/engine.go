@@ -217,11 +217,12 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	keys = model.AttributeKeys
 	nf := len(model.Fields)
 
-	// Prepare records and their blocking keys, in parallel.
+	// Prepare records, in parallel, then their blocking keys: counted
+	// first so that the key list is allocated once at its exact size (it is
+	// the largest structure), then written in place.
 	ps := make([]prepared, len(recs))
-	var refs []keyRef
-	{
-		parts := make([][]keyRef, cfg.Workers)
+	keyStart := make([]uint32, len(recs)+1) // record i's keys are refs[keyStart[i]:keyStart[i+1]]
+	parallel := func(fn func(w, i int, h *maphash.Hash, hs []uint64) []uint64) {
 		var wg sync.WaitGroup
 		for w := 0; w < cfg.Workers; w++ {
 			wg.Add(1)
@@ -231,27 +232,41 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 				h.SetSeed(seed)
 				var hs []uint64
 				for i := w; i < len(recs); i += cfg.Workers {
-					ps[i] = prepare(&recs[i], keys)
-					hs = blockKeys(&ps[i], hs[:0], &h)
-					slices.Sort(hs)
-					hs = slices.Compact(hs)
-					for _, k := range hs {
-						parts[w] = append(parts[w], keyRef{k, uint32(i)})
-					}
+					hs = fn(w, i, &h, hs[:0])
 				}
 			}(w)
 		}
 		wg.Wait()
-		n := 0
-		for _, p := range parts {
-			n += len(p)
-		}
-		refs = make([]keyRef, 0, n)
-		for i := range parts {
-			refs = append(refs, parts[i]...)
-			parts[i] = nil
-		}
 	}
+	keysOf := func(i int, h *maphash.Hash, hs []uint64) []uint64 {
+		hs = blockKeys(&ps[i], hs, h)
+		slices.Sort(hs)
+		return slices.Compact(hs)
+	}
+	interns := make([]interner, cfg.Workers)
+	parallel(func(w, i int, h *maphash.Hash, hs []uint64) []uint64 {
+		ps[i] = prepare(&recs[i], keys)
+		interns[w].prepared(&ps[i])
+		hs = keysOf(i, h, hs)
+		keyStart[i+1] = uint32(len(hs))
+		return hs
+	})
+	interns = nil
+	for i := 1; i < len(keyStart); i++ {
+		if uint64(keyStart[i-1])+uint64(keyStart[i]) >= math.MaxUint32 {
+			return nil, errors.New("dedup: too many blocking keys")
+		}
+		keyStart[i] += keyStart[i-1]
+	}
+	refs := make([]keyRef, keyStart[len(recs)])
+	parallel(func(w, i int, h *maphash.Hash, hs []uint64) []uint64 {
+		hs = keysOf(i, h, hs)
+		at := keyStart[i]
+		for k, x := range hs {
+			refs[int(at)+k] = keyRef{x, uint32(i)}
+		}
+		return hs
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -287,26 +302,18 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	}
 	// Record -> its key hashes (sorted), to emit each pair once: under the
 	// smallest shared key that is not oversized.
-	recKeys := make([][]uint64, len(recs))
+	flatKeys := make([]uint64, len(refs))
 	{
-		flat := make([]uint64, len(refs))
-		counts := make([]int32, len(recs)+1)
+		pos := slices.Clone(keyStart[:len(recs)])
 		for _, r := range refs {
-			counts[r.rec+1]++
-		}
-		for i := 1; i < len(counts); i++ {
-			counts[i] += counts[i-1]
-		}
-		pos := slices.Clone(counts)
-		for _, r := range refs {
-			flat[pos[r.rec]] = r.h
+			flatKeys[pos[r.rec]] = r.h
 			pos[r.rec]++
 		}
-		for i := range recKeys {
-			recKeys[i] = flat[counts[i]:counts[i+1]:counts[i+1]]
-			slices.Sort(recKeys[i])
+		for i := range recs {
+			slices.Sort(flatKeys[keyStart[i]:keyStart[i+1]])
 		}
 	}
+	recKeys := func(i uint32) []uint64 { return flatKeys[keyStart[i]:keyStart[i+1]] }
 	// pairsOf calls fn for every candidate pair of block b.
 	pairsOf := func(b block, buf []uint32, fn func(i, j uint32)) []uint32 {
 		h := refs[b.lo].h
@@ -318,7 +325,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 			for k := b.lo; k < b.hi; k++ {
 				buf = append(buf, refs[k].rec)
 			}
-			sort.SliceStable(buf, func(x, y int) bool { return ps[buf[x]].sortKey < ps[buf[y]].sortKey })
+			sort.SliceStable(buf, func(x, y int) bool { return sortKeyLess(&ps[buf[x]], &ps[buf[y]]) })
 			for x := range buf {
 				for y := x + 1; y < len(buf) && y <= x+cfg.Window; y++ {
 					i, j := min(buf[x], buf[y]), max(buf[x], buf[y])
@@ -330,7 +337,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		for x := b.lo; x < b.hi; x++ {
 			for y := x + 1; y < b.hi; y++ {
 				i, j := refs[x].rec, refs[y].rec
-				if firstShared(recKeys[i], recKeys[j], oversize) == h {
+				if firstShared(recKeys(i), recKeys(j), oversize) == h {
 					fn(i, j)
 				}
 			}
@@ -405,32 +412,38 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 
 	// Pass 2: score and keep the pairs at or above the threshold.
 	minScore := math.Log2(cfg.Threshold / (1 - cfg.Threshold))
-	found := make([][]Pair, cfg.Workers)
-	ws := make([][]float64, cfg.Workers)
-	for w := range ws {
-		ws[w] = make([]float64, nf)
-	}
+	// Only the record indexes of kept pairs are held; their explanations
+	// are built once the scan is done.
+	type hit struct{ i, j uint32 }
+	found := make([][]hit, cfg.Workers)
 	if err := forPairs(func(w int, i, j uint32) {
 		lv := lvs[w]
 		levels(&ps[i], &ps[j], lv)
-		s := model.score(&ps[i], &ps[j], lv, ws[w])
-		if s >= minScore {
-			found[w] = append(found[w], model.pair(recs, int(i), int(j), s, lv, ws[w]))
+		if model.score(&ps[i], &ps[j], lv, nil) >= minScore {
+			found[w] = append(found[w], hit{i, j})
 		}
 	}); err != nil {
 		return nil, err
 	}
-	var pairs []Pair
-	for _, f := range found {
-		pairs = append(pairs, f...)
+	var hits []hit
+	for w, f := range found {
+		hits = append(hits, f...)
+		found[w] = nil
 	}
-	slices.SortFunc(pairs, func(a, b Pair) int {
-		if a.A != b.A {
-			return a.A - b.A
+	slices.SortFunc(hits, func(a, b hit) int {
+		if a.i != b.i {
+			return int(a.i) - int(b.i)
 		}
-		return a.B - b.B
+		return int(a.j) - int(b.j)
 	})
-	pairs = slices.CompactFunc(pairs, func(a, b Pair) bool { return a.A == b.A && a.B == b.B })
+	hits = slices.Compact(hits)
+	pairs := make([]Pair, len(hits))
+	lv, ws := lvs[0], make([]float64, nf)
+	for k, h := range hits {
+		levels(&ps[h.i], &ps[h.j], lv)
+		s := model.score(&ps[h.i], &ps[h.j], lv, ws)
+		pairs[k] = model.pair(recs, int(h.i), int(h.j), s, lv, ws)
+	}
 	return &Result{Pairs: pairs, Clusters: clusters(recs, pairs), Model: model, Stats: st}, nil
 }
 
@@ -614,6 +627,7 @@ func (m *Model) em(counts map[uint64]float64, cfg Config) int {
 		am[k] = make([]float64, len(m0[k]))
 		au[k] = make([]float64, len(u0[k]))
 	}
+	var cm, cu, newM, newU [8]float64
 	it := 0
 	for it < cfg.Iterations {
 		it++
@@ -640,19 +654,17 @@ func (m *Model) em(counts map[uint64]float64, cfg Config) int {
 			}
 		}
 		change := math.Abs(sumP/total - lambda)
-		lambda = min(max(sumP/total, 1e-6), 1-1e-6)
+		lambda = min(max(sumP/total, minPrior), maxPrior)
 		for k := range m.Fields {
 			f := &m.Fields[k]
-			tm, tu := 0.0, 0.0
-			for l := range am[k] {
-				tm += am[k][l]
-				tu += au[k][l]
-			}
 			for l := range f.M {
-				nm := (am[k][l] + cfg.PriorWeight*m0[k][l]) / (tm + cfg.PriorWeight)
-				nu := (au[k][l] + cfg.PriorWeight*u0[k][l]) / (tu + cfg.PriorWeight)
-				change = max(change, math.Abs(nm-f.M[l]), math.Abs(nu-f.U[l]))
-				f.M[l], f.U[l] = max(nm, 1e-6), max(nu, 1e-6)
+				cm[l] = am[k][l] + cfg.PriorWeight*m0[k][l]
+				cu[l] = au[k][l] + cfg.PriorWeight*u0[k][l]
+			}
+			nm, nu := constrainedMU(cm[:len(f.M)], cu[:len(f.M)], newM[:len(f.M)], newU[:len(f.M)])
+			for l := range f.M {
+				change = max(change, math.Abs(nm[l]-f.M[l]), math.Abs(nu[l]-f.U[l]))
+				f.M[l], f.U[l] = max(nm[l], 1e-6), max(nu[l], 1e-6)
 			}
 		}
 		if change < 1e-5 {
@@ -661,6 +673,86 @@ func (m *Model) em(counts map[uint64]float64, cfg Config) int {
 	}
 	m.Prior = lambda
 	return it
+}
+
+// Bounds of the share of matches among the candidate pairs. Blocking is
+// meant to pair duplicates with a few lookalikes; a share outside these
+// bounds means EM has latched onto a property of the blocks instead of the
+// entities (for example "shares a date"), so it is held inside them.
+const (
+	minPrior = 1e-5
+	maxPrior = 0.75
+)
+
+// constrainedMU returns the m and u probabilities of one comparison that
+// maximise the likelihood of the expected level counts cm (matches) and cu
+// (non-matches) under two constraints that hold for any sensible
+// comparator: exact agreement (the top level) is never evidence against a
+// match (m >= u) and full disagreement (level 0) never evidence for one
+// (m <= u). A violated level gets the pooled rate of both classes in both,
+// and the other levels share the rest in proportion to their counts. This
+// keeps EM from flipping, e.g. from taking "agrees on the blocking key" as
+// the match class, which happens when names or dates repeat a lot.
+func constrainedMU(cm, cu, m, u []float64) ([]float64, []float64) {
+	n := len(cm)
+	tm, tu := 0.0, 0.0
+	for l := 0; l < n; l++ {
+		tm += cm[l]
+		tu += cu[l]
+	}
+	if tm <= 0 || tu <= 0 {
+		for l := 0; l < n; l++ {
+			m[l], u[l] = 1/float64(n), 1/float64(n)
+		}
+		return m, u
+	}
+	for l := 0; l < n; l++ {
+		m[l], u[l] = cm[l]/tm, cu[l]/tu
+	}
+	top := n - 1
+	var pooled [2]int
+	np := 0
+	if m[top] < u[top] {
+		pooled[np] = top
+		np++
+	}
+	if n > 2 && m[0] > u[0] {
+		pooled[np] = 0
+		np++
+	}
+	if np == 0 {
+		return m, u
+	}
+	isPooled := func(l int) bool { return (np > 0 && pooled[0] == l) || (np > 1 && pooled[1] == l) }
+	rest := 1.0
+	for _, l := range pooled[:np] {
+		p := (cm[l] + cu[l]) / (tm + tu)
+		m[l], u[l] = p, p
+		rest -= p
+	}
+	rm, ru := 0.0, 0.0
+	for l := 0; l < n; l++ {
+		if !isPooled(l) {
+			rm += cm[l]
+			ru += cu[l]
+		}
+	}
+	for l := 0; l < n; l++ {
+		if isPooled(l) {
+			continue
+		}
+		if rm > 0 {
+			m[l] = rest * cm[l] / rm
+		} else {
+			m[l] = rest / float64(n-np)
+		}
+		if ru > 0 {
+			u[l] = rest * cu[l] / ru
+		} else {
+			u[l] = rest / float64(n-np)
+		}
+	}
+	return m, u
 }
 
 // clusters returns the connected components of pairs.

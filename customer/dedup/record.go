@@ -56,7 +56,18 @@ type prepared struct {
 	phones        []string
 	ext           []string
 	attrs         []string // by attribute index; "" when missing
-	sortKey       string
+}
+
+// sortKeyLess orders records for the sorted neighbourhood of oversized
+// blocks: by given name, family name, then date.
+func sortKeyLess(a, b *prepared) bool {
+	if a.given != b.given {
+		return a.given < b.given
+	}
+	if a.family != b.family {
+		return a.family < b.family
+	}
+	return a.date < b.date
 }
 
 // prepare normalises r; attrKeys orders the attributes.
@@ -101,7 +112,6 @@ func prepare(r *Record, attrKeys []string) prepared {
 			p.attrs[i] = Normalize(r.Attributes[k])
 		}
 	}
-	p.sortKey = p.given + " " + p.family + " " + p.date
 	return p
 }
 
@@ -146,4 +156,35 @@ func attrKeysOf(recs []Record) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// interner shares the memory of repeated values (names, cities, regions,
+// countries repeat a lot) among prepared records. One per goroutine.
+type interner struct {
+	m map[string]string
+}
+
+// maxInterned bounds an interner's table; values beyond it are kept as
+// they are.
+const maxInterned = 1 << 18
+
+func (in *interner) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := in.m[s]; ok {
+		return v
+	}
+	if in.m == nil {
+		in.m = map[string]string{}
+	}
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	return s
+}
+
+func (in *interner) prepared(p *prepared) {
+	p.given, p.family = in.str(p.given), in.str(p.family)
+	p.city, p.region, p.country = in.str(p.city), in.str(p.region), in.str(p.country)
 }
