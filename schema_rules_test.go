@@ -174,3 +174,51 @@ func TestRestoreRefusesMergedAway(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// A workspace's data-quality policy is stored, validated, recorded as an
+// event, and used when a call leaves its parameters zero.
+func TestQualitySettings(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, clock := newClient(t, db)
+		s := client.Workspace("acme").Customers
+		q, err := s.QualitySettings(ctx)
+		require.NoError(t, err)
+		require.Equal(t, customer.QualitySettings{}, q)
+
+		for _, tc := range []struct {
+			q     customer.QualitySettings
+			field string
+		}{
+			{customer.QualitySettings{DuplicateThreshold: 1.5}, "duplicate_threshold"},
+			{customer.QualitySettings{StaleDays: -1}, "stale_days"},
+			{customer.QualitySettings{StaleAction: "burn"}, "stale_action"},
+			{customer.QualitySettings{DuplicateAttributes: []string{"nope"}}, "duplicate_attributes[0]"},
+		} {
+			var ve *crmtype.ValidationError
+			require.ErrorAs(t, s.SetQualitySettings(ctx, tc.q), &ve)
+			require.Equal(t, tc.field, ve.Field)
+		}
+		q, err = s.QualitySettings(ctx)
+		require.NoError(t, err)
+		require.Equal(t, customer.QualitySettings{}, q, "nothing written")
+
+		want := customer.QualitySettings{DuplicateThreshold: 0.9, StaleDays: 30, StaleAction: customer.StaleInactive}
+		require.NoError(t, s.SetQualitySettings(ctx, want))
+		q, err = s.QualitySettings(ctx)
+		require.NoError(t, err)
+		require.Equal(t, want, q)
+
+		old, err := s.Create(ctx, customer.CreateParams{Name: "Old"})
+		require.NoError(t, err)
+		clock.Advance(40 * 24 * time.Hour)
+		_, err = s.Create(ctx, customer.CreateParams{Name: "New"})
+		require.NoError(t, err)
+		rep, err := s.Stale(ctx, customer.StaleParams{})
+		require.NoError(t, err)
+		require.Equal(t, customer.StaleInactive, rep.Action)
+		got, err := s.Get(ctx, old.ID)
+		require.NoError(t, err)
+		require.Equal(t, customer.StageInactive, got.Stage, "the stored policy acted")
+	})
+}

@@ -19,7 +19,9 @@ type DuplicateParams struct {
 	// customers are scanned).
 	Filter Filter
 	// DateAttribute names a date (or text) custom attribute compared as a
-	// date of birth, e.g. "date_of_birth". Optional.
+	// date of birth, e.g. "date_of_birth". Optional. When neither it nor
+	// Attributes is set, and when Config.Threshold is 0, FindDuplicates
+	// takes them from the workspace's QualitySettings.
 	DateAttribute string
 	// Attributes names further custom attributes compared with typo
 	// tolerance, e.g. an id number. Optional.
@@ -53,6 +55,16 @@ type Duplicates struct {
 // only their comparable fields are kept in memory.
 func (s *Service) FindDuplicates(ctx context.Context, p DuplicateParams) (*Duplicates, error) {
 	const op = "find duplicates"
+	q, err := s.QualitySettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Config.Threshold == 0 {
+		p.Config.Threshold = q.DuplicateThreshold
+	}
+	if p.DateAttribute == "" && p.Attributes == nil {
+		p.DateAttribute, p.Attributes = q.DuplicateDateAttribute, q.DuplicateAttributes
+	}
 	f := p.Filter
 	f.Deleted = ExcludeDeleted
 	var recs []dedup.Record

@@ -71,7 +71,8 @@ const (
 // StaleParams is a staleness policy.
 type StaleParams struct {
 	// Days without activity (no update, purchase or event) after which a
-	// live customer is stale; at least 1.
+	// live customer is stale; at least 1. Days 0 and an empty Action take
+	// the workspace's QualitySettings.
 	Days      int
 	Action    StaleAction
 	BatchSize int // customers per transaction; default 500, at most 5000
@@ -238,6 +239,18 @@ func (s *Service) Stale(ctx context.Context, p StaleParams) (StaleReport, error)
 	sc, err := s.scope(ctx, op)
 	if err != nil {
 		return rep, err
+	}
+	if p.Days == 0 || p.Action == "" {
+		q, err := s.store.QualitySettings(ctx, sc)
+		if err != nil {
+			return rep, wrap(op, err)
+		}
+		if p.Days == 0 {
+			p.Days = q.StaleDays
+		}
+		if p.Action == "" {
+			p.Action, rep.Action = q.StaleAction, q.StaleAction
+		}
 	}
 	if p.Days < 1 || p.Days > 100*366 {
 		return rep, wrap(op, crmtype.Invalid("days", "must be between 1 and 36600"))

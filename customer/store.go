@@ -29,6 +29,7 @@ type Store interface {
 	TxStore
 	MergeStore
 	HygieneStore
+	QualityStore
 	// DefaultRegion returns the workspace's default phone region ("" if unset).
 	DefaultRegion(ctx context.Context, s crmtype.Scope) (string, error)
 

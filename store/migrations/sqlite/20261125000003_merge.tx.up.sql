@@ -38,3 +38,6 @@ CREATE TABLE crm_customer_merge_items (
 --bun:split
 -- A customer is merged away at most once at a time (it is deleted then).
 CREATE UNIQUE INDEX crm_customer_merge_items_customer ON crm_customer_merge_items (workspace_id, customer_id);
+--bun:split
+-- A workspace's data-quality policy (customer.QualitySettings), as JSON.
+ALTER TABLE crm_workspaces ADD COLUMN quality TEXT NOT NULL DEFAULT '{}';
