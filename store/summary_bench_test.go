@@ -38,6 +38,8 @@ import (
 // seen while the call ran, sampled every few milliseconds) and MB-alloc
 // (bytes allocated during the call). The naive heap is for a tenth of the
 // purchases: ten times it is what the naive approach would hold for all.
+// The db line also carries s-setup, the load time; -v shows each set-up
+// statement's time (and why a database was skipped).
 //
 // It loads gigabytes and takes minutes, so it runs only when asked for by
 // name (-bench . skips it), and a database whose load is projected to take
@@ -63,8 +65,9 @@ func BenchmarkSummaries10M(b *testing.B) {
 			db := dbtest.Open(b, kind)
 			start := time.Now()
 			fillPurchases10M(b, db, budget)
+			setup := time.Since(start)
 			b.Logf("%s: %d customers, %d purchases loaded and indexed in %v",
-				kind, sumCustomers, sumPurchases, time.Since(start).Round(time.Second))
+				kind, sumCustomers, sumPurchases, setup.Round(time.Second))
 
 			client, err := crm.New(db, nil)
 			if err != nil {
@@ -85,6 +88,7 @@ func BenchmarkSummaries10M(b *testing.B) {
 					}
 				}
 				m.report(b, len(out), out)
+				b.ReportMetric(setup.Seconds(), "s-setup")
 				if len(out) < sumCustomers*9/10 {
 					b.Fatalf("%d customers summarised, want nearly %d", len(out), sumCustomers)
 				}
