@@ -13,6 +13,7 @@ import (
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/internal/dbtest"
+	"github.com/kehu/crm/privacy"
 )
 
 // Attribute values never outlive or contradict their definition.
@@ -220,5 +221,34 @@ func TestQualitySettings(t *testing.T) {
 		got, err := s.Get(ctx, old.ID)
 		require.NoError(t, err)
 		require.Equal(t, customer.StageInactive, got.Stage, "the stored policy acted")
+	})
+}
+
+// Erasing a merged-away id erases the person it was merged into.
+func TestEraseMergedAwayErasesTheGroup(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, _ := newClient(t, db)
+		ws := client.Workspace("acme")
+		s := ws.Customers
+		a, err := s.Create(ctx, customer.CreateParams{Name: "Ann Lee", Identities: []customer.IdentityParams{{Kind: customer.Email, Value: "ann@example.com"}}})
+		require.NoError(t, err)
+		b, err := s.Create(ctx, customer.CreateParams{Name: "Ann Lee", Identities: []customer.IdentityParams{{Kind: customer.Email, Value: "ann.lee@example.com"}}})
+		require.NoError(t, err)
+		_, err = s.Merge(ctx, customer.MergeParams{IDs: []crmtype.ID{a.ID, b.ID}, Survivor: a.ID})
+		require.NoError(t, err)
+		rep, err := ws.Privacy.Erase(ctx, b.ID, privacy.EraseOptions{})
+		require.NoError(t, err)
+		require.Equal(t, a.ID, rep.Customer)
+		for _, e := range []string{"ann@example.com", "ann.lee@example.com"} {
+			_, err := s.ByEmail(ctx, e)
+			require.ErrorIs(t, err, crm.ErrNotFound, e)
+		}
+		bundle, err := ws.Privacy.Export(ctx, a.ID)
+		require.NoError(t, err)
+		js, err := bundle.JSON()
+		require.NoError(t, err)
+		require.NotContains(t, string(js), "ann")
+		require.NotContains(t, string(js), "Ann")
 	})
 }

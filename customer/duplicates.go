@@ -164,6 +164,27 @@ type Match struct {
 // a FindDuplicates run for weights learnt from the workspace).
 func (s *Service) MatchCandidate(ctx context.Context, cp CreateParams, p DuplicateParams) ([]Match, error) {
 	const op = "match candidate"
+	sc, err := s.scope(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.store.QualitySettings(ctx, sc)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if p.Config.Threshold == 0 {
+		p.Config.Threshold = q.DuplicateThreshold
+	}
+	if p.DateAttribute == "" && p.Attributes == nil {
+		p.DateAttribute, p.Attributes = q.DuplicateDateAttribute, q.DuplicateAttributes
+	}
+	region, err := s.store.DefaultRegion(ctx, sc)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if region == "" {
+		region = cp.Address.Country
+	}
 	seen := map[crmtype.ID]*Customer{}
 	var order []crmtype.ID
 	add := func(c *Customer) {
@@ -217,7 +238,7 @@ func (s *Service) MatchCandidate(ctx context.Context, cp CreateParams, p Duplica
 				id.Value = v
 			}
 		case Phone:
-			if v, err := CanonicalPhone(ip.Value, cp.Address.Country); err == nil {
+			if v, err := CanonicalPhone(ip.Value, region); err == nil {
 				id.Value = v
 			}
 		}

@@ -81,7 +81,10 @@ func (s *Service) Export(ctx context.Context, id crmtype.ID) (*Bundle, error) {
 // customer record is emptied and marked erased (and deleted); free text on
 // kept records and the values in the customer's events and audit trail are
 // scrubbed; purchases are kept without the person unless opts say
-// otherwise. Erasing an erased customer again is harmless.
+// otherwise. Erasing an erased customer again is harmless. A customer
+// merged into another is the same person: erasing either id erases the
+// survivor and every customer merged into it (EraseReport.Customer names the
+// survivor).
 // ErrNotFound when the workspace has no such customer.
 func (s *Service) Erase(ctx context.Context, id crmtype.ID, opts EraseOptions) (EraseReport, error) {
 	sc, err := crmtype.NewScope(ctx, s.workspace)

@@ -125,7 +125,9 @@ func (s *Store) StaleCustomers(ctx context.Context, sc crmtype.Scope, cutoff tim
 		ColumnExpr(last("crm_events", "occurred_at")+" AS last_event").
 		Where("c.deleted_at IS NULL").Where("c.updated_at < ?", cutoff).
 		Where("NOT EXISTS (SELECT 1 FROM crm_purchases AS p WHERE p.workspace_id = c.workspace_id AND p.customer_id = c.id AND p.occurred_at >= ?)", cutoff).
-		Where("NOT EXISTS (SELECT 1 FROM crm_events AS e WHERE e.workspace_id = c.workspace_id AND e.customer_id = c.id AND e.occurred_at >= ?)", cutoff)
+		// Hygiene's own events are maintenance, not the customer's activity.
+		Where("NOT EXISTS (SELECT 1 FROM crm_events AS e WHERE e.workspace_id = c.workspace_id AND e.customer_id = c.id AND e.occurred_at >= ? AND e.type NOT IN (?))",
+			cutoff, bun.In([]string{customer.EventIdentityNormalised, customer.EventIdentityFlagged}))
 	if !after.IsZero() {
 		q = q.Where("c.id > ?", after)
 	}

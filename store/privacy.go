@@ -111,6 +111,13 @@ func normaliseRow(r map[string]any, jsonCols []string) {
 func (s *Store) EraseCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.ID, opts privacy.EraseOptions, now time.Time) (privacy.EraseReport, error) {
 	rep := privacy.EraseReport{Customer: id, ErasedAt: now, Deleted: map[string]int64{}, Scrubbed: map[string]int64{}}
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		// A merged-away id is the same person as its survivor, whose rows
+		// now hold its data: erase the survivor's whole group.
+		id, err := tx.ResolveMerged(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		rep.Customer = id
 		// The customers merged into this one are the same person: they
 		// are erased with it (found before the merge log goes).
 		absorbed, err := tx.absorbedInto(ctx, sc, id)

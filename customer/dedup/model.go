@@ -395,7 +395,9 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 			}
 			if p, ok := m.tf[k].freq[v]; ok && p > 0 {
 				adj := math.Log2(m.tf[k].uRand / p)
-				x += max(-4, min(4, adj))
+				// Even on a common value, agreeing is never evidence
+				// against a match.
+				x = max(0, x+max(-4, min(4, adj)))
 			}
 		}
 		if w != nil {
