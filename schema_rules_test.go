@@ -14,6 +14,7 @@ import (
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/internal/dbtest"
 	"github.com/kehu/crm/privacy"
+	"github.com/kehu/crm/store"
 )
 
 // Attribute values never outlive or contradict their definition.
@@ -250,5 +251,31 @@ func TestEraseMergedAwayErasesTheGroup(t *testing.T) {
 		require.NoError(t, err)
 		require.NotContains(t, string(js), "ann")
 		require.NotContains(t, string(js), "Ann")
+	})
+}
+
+// A customer reported stale who buys before the action runs is spared.
+func TestStaleActionSparesReturningCustomers(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, clock := newClient(t, db)
+		s := client.Workspace("acme").Customers
+		c, err := s.Create(ctx, customer.CreateParams{Name: "Back again"})
+		require.NoError(t, err)
+		clock.Advance(100 * 24 * time.Hour)
+		st := store.New(db)
+		sc := crmtype.Scope{Workspace: "acme"}
+		stale, err := st.StaleCustomers(ctx, sc, clock.Now().Add(-30*24*time.Hour), crmtype.ID{}, 10)
+		require.NoError(t, err)
+		require.Len(t, stale, 1)
+		_, err = s.RecordPurchase(ctx, customer.PurchaseParams{CustomerID: c.ID, OccurredAt: clock.Now(), Amount: crmtype.Money{Minor: 100, Currency: "EUR"}})
+		require.NoError(t, err)
+		clock.Advance(time.Minute)
+		changed, err := st.ApplyStale(ctx, sc, stale, customer.StaleAnonymise, clock.Now())
+		require.NoError(t, err)
+		require.Empty(t, changed)
+		got, err := s.Get(ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Back again", got.Name)
 	})
 }

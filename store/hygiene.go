@@ -171,6 +171,26 @@ func (s *Store) ApplyStale(ctx context.Context, sc crmtype.Scope, cs []customer.
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
 		changed = changed[:0]
 		for _, c := range cs {
+			// The customer may have come back to life since it was
+			// reported: act only if it is unchanged and nothing happened
+			// to it since its last activity.
+			cur, err := tx.lockCustomer(ctx, sc, c.ID, customer.ExcludeDeleted)
+			if errors.Is(err, crmtype.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if cur.Version != c.Version {
+				continue
+			}
+			active, err := tx.activeSince(ctx, sc, c.ID, c.LastActivity)
+			if err != nil {
+				return err
+			}
+			if active {
+				continue
+			}
 			switch action {
 			case customer.StaleInactive:
 				if c.Stage == customer.StageInactive {
@@ -198,4 +218,15 @@ func (s *Store) ApplyStale(ctx context.Context, sc crmtype.Scope, cs []customer.
 		return nil
 	})
 	return changed, err
+}
+
+// activeSince reports whether customer id recorded a purchase or had an
+// event (other than hygiene's own) after t.
+func (s *Store) activeSince(ctx context.Context, sc crmtype.Scope, id crmtype.ID, t time.Time) (bool, error) {
+	p, err := where(s.db.NewSelect().Model((*purchaseRow)(nil)).Where("p.customer_id = ?", id).Where("p.created_at > ?", t), "p", sc).Exists(ctx)
+	if err != nil || p {
+		return p, err
+	}
+	return where(s.db.NewSelect().Model((*eventRow)(nil)).Where("e.customer_id = ?", id).Where("e.occurred_at > ?", t).
+		Where("e.type NOT IN (?)", bun.In([]string{customer.EventIdentityNormalised, customer.EventIdentityFlagged})), "e", sc).Exists(ctx)
 }
