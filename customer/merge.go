@@ -41,7 +41,7 @@ const (
 // MergeParams describes a merge of two or more customers of one kind.
 type MergeParams struct {
 	// IDs are the customers to merge: at least 2, at most 100, distinct and
-	// live (a merged-away id is resolved to its survivor first).
+	// live. A merged-away id is ErrNotFound: Resolve it first.
 	IDs []crmtype.ID
 	// Survivor is the customer that stays; zero chooses one by SurvivorRule.
 	Survivor     crmtype.ID

@@ -172,6 +172,7 @@ func (s *Store) MergeCustomers(ctx context.Context, sc crmtype.Scope, p customer
 			return err
 		}
 		var moveCompanies []crmtype.ID
+		var moves []companyMove
 		items := make([]mergeItemRow, 0, len(p.Customers)-1)
 		for i, c := range p.Customers[1:] {
 			moved, err := tx.moveReferences(ctx, sc, c.ID, surv.ID, &res)
@@ -184,6 +185,7 @@ func (s *Store) MergeCustomers(ctx context.Context, sc crmtype.Scope, p customer
 						var id crmtype.ID
 						if err := id.Scan(k[0]); err == nil {
 							moveCompanies = append(moveCompanies, id)
+							moves = append(moves, companyMove{person: id, from: c.ID, to: surv.ID})
 						}
 					}
 				}
@@ -212,6 +214,9 @@ func (s *Store) MergeCustomers(ctx context.Context, sc crmtype.Scope, p customer
 			return err
 		}
 		if err := tx.reindex(ctx, sc, append([]crmtype.ID{surv.ID}, moveCompanies...)...); err != nil {
+			return err
+		}
+		if err := tx.companyChanged(ctx, sc, moves, p.Now); err != nil {
 			return err
 		}
 		bj, err := json.Marshal(before)
@@ -437,6 +442,7 @@ func (s *Store) UnmergeCustomers(ctx context.Context, sc crmtype.Scope, id crmty
 				Reason: fmt.Sprintf("was merged into %s since: undo that merge first", into)}
 		}
 		var members []crmtype.ID
+		var moves []companyMove
 		for _, it := range items {
 			r, ok := rows[it.CustomerID]
 			if !ok || merged[it.CustomerID] != m.SurvivorID || r.ErasedAt != nil {
@@ -458,6 +464,7 @@ func (s *Store) UnmergeCustomers(ctx context.Context, sc crmtype.Scope, id crmty
 						var mid crmtype.ID
 						if err := mid.Scan(k[0]); err == nil {
 							members = append(members, mid)
+							moves = append(moves, companyMove{person: mid, from: m.SurvivorID, to: it.CustomerID})
 						}
 					}
 				}
@@ -501,6 +508,9 @@ func (s *Store) UnmergeCustomers(ctx context.Context, sc crmtype.Scope, id crmty
 		}
 		reidx := append(append([]crmtype.ID{m.SurvivorID}, ids[1:]...), members...)
 		if err := tx.reindex(ctx, sc, reidx...); err != nil {
+			return err
+		}
+		if err := tx.companyChanged(ctx, sc, moves, now); err != nil {
 			return err
 		}
 		if _, err := where(tx.db.NewDelete().Model((*mergeRow)(nil)).Where("m.id = ?", id), "m", sc).Exec(ctx); err != nil {
@@ -585,4 +595,31 @@ func (s *Store) tagsOf(ctx context.Context, sc crmtype.Scope, customerID crmtype
 	}
 	sort.Strings(tags)
 	return tags, nil
+}
+
+// companyMove is a person whose company a merge or unmerge changed.
+type companyMove struct{ person, from, to crmtype.ID }
+
+// companyChanged makes each moved person a new version and records its
+// customer.updated event: a merge that moves people to another company
+// changes them.
+func (s *Store) companyChanged(ctx context.Context, sc crmtype.Scope, moves []companyMove, now time.Time) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	ids := make([]crmtype.ID, len(moves))
+	evs := make([]crmtype.Event, len(moves))
+	for i, m := range moves {
+		ids[i] = m.person
+		evs[i] = customerEvent(customer.EventCustomerUpdated, &customer.Customer{ID: m.person}, now,
+			[]crmtype.Change{{Field: "company_id", Before: m.from.String(), After: m.to.String()}})
+	}
+	for i := 0; i < len(ids); i += batchRows {
+		q := s.db.NewUpdate().Model((*customerRow)(nil)).Set("version = version + 1").Set("updated_at = ?", now).
+			Where("c.id IN (?)", bun.In(ids[i:min(i+batchRows, len(ids))]))
+		if _, err := where(q, "c", sc).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return s.appendEvents(ctx, sc, evs)
 }
