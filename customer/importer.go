@@ -238,7 +238,10 @@ var errRollback = errors.New("customer: import: rolled back")
 // CustomerColumns for how rows match stored customers), in batches of
 // BatchSize rows, each in one transaction with the validation of Create and
 // Update. A second run of the same file creates nothing: its rows update or
-// are skipped.
+// are skipped — for rows that carry an identity (external id, email or
+// phone) to match on. A row without any identity cannot be matched and is
+// created again on every run: map an identity column to make a file
+// re-runnable.
 //
 // Rejected rows (bad values, malformed CSV records, wrong column counts,
 // invalid UTF-8, fields over MaxFieldBytes, taken identities) are listed in
