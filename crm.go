@@ -115,9 +115,20 @@ func (c *Client) Migrate(ctx context.Context) error {
 // savepoint. Use only tx (not c) inside fn: on SQLite, with its single
 // connection, a call through c would wait for the transaction to end.
 func (c *Client) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Client) error) error {
-	return c.store.DB().RunInTx(ctx, nil, func(ctx context.Context, btx bun.Tx) error {
-		return fn(ctx, c.WithTx(btx))
+	return c.store.RunInTx(ctx, func(ctx context.Context, tx *store.Store) error {
+		return fn(ctx, &Client{store: tx, clock: c.clock, lease: c.lease})
 	})
+}
+
+// Subscribe registers fn to be called with every event the client's writes
+// record (in any workspace), after the transaction that recorded them
+// commits, in order, in the goroutine that committed: keep fn quick (hand
+// the event to a channel or queue). Writes under WithTx, whose commit is the
+// host's, are not delivered; a host that needs every event, across
+// processes and restarts, reads the outbox (Workspace.Events.Next). The
+// returned function removes fn.
+func (c *Client) Subscribe(fn func(crmtype.Event)) (cancel func()) {
+	return c.store.Subscribe(fn)
 }
 
 // WithTx returns a client whose calls run in the host's transaction tx, so

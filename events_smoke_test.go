@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -83,4 +84,67 @@ func nextBatch(t *testing.T, ws *crm.Workspace, consumer string, limit int) even
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Subscribers hear of events after their transaction commits, never of
+// rolled-back ones, and not of writes in a host's own transaction.
+func TestSubscribers(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := crm.WithActor(context.Background(), "user:7")
+		client, _ := newClient(t, db)
+		ws := client.Workspace("acme")
+		var got []crmtype.Event
+		cancel := client.Subscribe(func(e crmtype.Event) { got = append(got, e) })
+
+		c, err := ws.Customers.Create(ctx, customer.CreateParams{Name: "A"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, customer.EventCustomerCreated, got[0].Type)
+		require.Equal(t, c.ID, got[0].Customer)
+		require.Equal(t, "user:7", got[0].Actor)
+		require.Equal(t, crmtype.WorkspaceID("acme"), got[0].Workspace)
+		require.False(t, got[0].ID.IsZero())
+		tl, err := ws.Events.Timeline(ctx, c.ID, event.Query{})
+		require.NoError(t, err)
+		require.Equal(t, tl.Items[0].ID, got[0].ID, "the event delivered is the one stored")
+
+		got = nil
+		require.Error(t, client.RunInTx(ctx, func(ctx context.Context, tx *crm.Client) error {
+			_, err := tx.Workspace("acme").Customers.Create(ctx, customer.CreateParams{Name: "B"})
+			require.NoError(t, err)
+			return errors.New("roll back")
+		}))
+		require.Empty(t, got, "a rolled-back transaction delivers nothing")
+
+		require.NoError(t, client.RunInTx(ctx, func(ctx context.Context, tx *crm.Client) error {
+			s := tx.Workspace("acme").Customers
+			if _, err := s.Create(ctx, customer.CreateParams{Name: "C"}); err != nil {
+				return err
+			}
+			// A savepoint that rolls back takes its events with it.
+			require.Error(t, tx.RunInTx(ctx, func(ctx context.Context, inner *crm.Client) error {
+				_, err := inner.Workspace("acme").Customers.Create(ctx, customer.CreateParams{Name: "D"})
+				require.NoError(t, err)
+				return errors.New("roll back the savepoint")
+			}))
+			_, err := s.Create(ctx, customer.CreateParams{Name: "E"})
+			require.Empty(t, got, "nothing before the commit")
+			return err
+		}))
+		require.Len(t, got, 2)
+		require.Equal(t, "C", got[0].Changes[len(got[0].Changes)-2].After, "name of the first")
+
+		got = nil
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		_, err = client.WithTx(tx).Workspace("acme").Customers.Create(ctx, customer.CreateParams{Name: "F"})
+		require.NoError(t, err)
+		require.NoError(t, tx.Commit())
+		require.Empty(t, got, "the host's transaction is the host's to report")
+
+		cancel()
+		_, err = ws.Customers.Create(ctx, customer.CreateParams{Name: "G"})
+		require.NoError(t, err)
+		require.Empty(t, got)
+	})
 }

@@ -63,11 +63,19 @@ func (s *Store) appendEvents(ctx context.Context, sc crmtype.Scope, evs []crmtyp
 		if err != nil {
 			return fmt.Errorf("store: encode changes of %s: %w", e.Type, err)
 		}
-		rows[i] = eventRow{WorkspaceID: string(sc.Workspace), ID: crmtype.NewID(e.Time), OccurredAt: e.Time.UTC(),
+		e.ID, e.Workspace, e.Actor, e.Time, e.Changes = crmtype.NewID(e.Time), sc.Workspace, sc.Actor, e.Time.UTC(), ch
+		rows[i] = eventRow{WorkspaceID: string(sc.Workspace), ID: e.ID, OccurredAt: e.Time,
 			Type: e.Type, SubjectType: e.SubjectType, SubjectID: e.Subject, SubjectKey: e.SubjectKey,
 			CustomerID: e.Customer, Actor: sc.Actor, Changes: string(b)}
+		evs[i] = e
 	}
-	return insertChunks(ctx, s.db, rows)
+	if err := insertChunks(ctx, s.db, rows); err != nil {
+		return err
+	}
+	if s.pend != nil {
+		s.pend.evs = append(s.pend.evs, evs...)
+	}
+	return nil
 }
 
 func scanEvents(rows []eventRow) ([]crmtype.Event, error) {

@@ -17,8 +17,10 @@ import (
 // or a bun.Tx when the caller's transaction covers the work.
 type Store struct {
 	db       bun.IDB
-	pg       bool // PostgreSQL; otherwise SQLite
-	noEvents bool // benchmarks only: measure writes without their events
+	pg       bool         // PostgreSQL; otherwise SQLite
+	noEvents bool         // benchmarks only: measure writes without their events
+	subs     *subscribers // shared by every store derived from New's
+	pend     *pending     // the events of the transaction the store began; nil otherwise
 }
 
 // New returns a Store over db, which must be a SQLite or PostgreSQL
@@ -26,29 +28,23 @@ type Store struct {
 func New(db bun.IDB) *Store {
 	switch db.Dialect().Name() {
 	case dialect.PG:
-		return &Store{db: db, pg: true}
+		return &Store{db: db, pg: true, subs: &subscribers{}}
 	case dialect.SQLite:
-		return &Store{db: db}
+		return &Store{db: db, subs: &subscribers{}}
 	}
 	panic(fmt.Sprintf("store: unsupported dialect %s: use SQLite or PostgreSQL", db.Dialect().Name()))
 }
 
 // WithDB returns a Store that works on db (typically a bun.Tx) instead.
-func (s *Store) WithDB(db bun.IDB) *Store { return &Store{db: db, pg: s.pg, noEvents: s.noEvents} }
+func (s *Store) WithDB(db bun.IDB) *Store {
+	return &Store{db: db, pg: s.pg, noEvents: s.noEvents, subs: s.subs}
+}
 
 // DB returns the bun.IDB the store works on.
 func (s *Store) DB() bun.IDB { return s.db }
 
 // IsPostgres reports whether the store works on PostgreSQL.
 func (s *Store) IsPostgres() bool { return s.pg }
-
-// inTx runs fn in a transaction, or in a savepoint when the store already
-// works inside one, so that fn's writes are all-or-nothing.
-func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *Store) error) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, s.WithDB(tx))
-	})
-}
 
 // mapError turns driver errors into the crmtype sentinels: no rows and a
 // foreign-key violation are ErrNotFound, a unique violation ErrConflict.
