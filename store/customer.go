@@ -409,7 +409,12 @@ func customerEvent(typ string, c *customer.Customer, at time.Time, changes []crm
 // reindexMembers rebuilds the search documents of a company's people.
 func (s *Store) reindexMembers(ctx context.Context, sc crmtype.Scope, company crmtype.ID) error {
 	var ids []crmtype.ID
-	q := s.db.NewSelect().Model((*customerRow)(nil)).Column("c.id").Where("c.company_id = ?", company)
+	q := s.db.NewSelect().Model((*customerRow)(nil)).Column("c.id").Where("c.company_id = ?", company).OrderExpr("c.id")
+	if s.pg {
+		// Wait for concurrent changes of the people themselves, so that
+		// their search entries are rebuilt from what they committed.
+		q = q.For("UPDATE OF c")
+	}
 	if err := where(q, "c", sc).Scan(ctx, &ids); err != nil {
 		return err
 	}

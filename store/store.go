@@ -61,16 +61,21 @@ func mapError(err error) error {
 		return &crmtype.ConflictError{Resource: "record", Reason: "is already stored (a unique value is taken)"}
 	case "foreign_key": // a referenced record was deleted concurrently
 		return fmt.Errorf("a referenced record does not exist: %w", crmtype.ErrNotFound)
+	case "retry": // a deadlock or serialisation failure with a concurrent writer
+		return &crmtype.ConflictError{Resource: "record", Reason: "changed concurrently: try again"}
 	}
 	return err
 }
 
 // constraintKind classifies a constraint violation: "unique", "foreign_key",
-// "check", or "" for other errors.
+// "check", "retry" (a PostgreSQL deadlock or serialisation failure), or ""
+// for other errors.
 func constraintKind(err error) string {
 	var st interface{ SQLState() string } // pgconn.PgError, without importing pgx
 	if errors.As(err, &st) {
 		switch st.SQLState() {
+		case "40001", "40P01":
+			return "retry"
 		case "23505":
 			return "unique"
 		case "23503":

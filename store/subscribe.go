@@ -74,11 +74,15 @@ func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *St
 // a savepoint that rolls back takes its events with it.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *Store) error) error {
 	run := func(p *pending) error {
-		return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			t := s.WithDB(tx)
 			t.pend = p
 			return fn(ctx, t)
 		})
+		if constraintKind(err) == "retry" { // a deadlock with a concurrent writer
+			return mapError(err)
+		}
+		return err
 	}
 	switch {
 	case s.pend != nil: // a savepoint inside our own transaction
