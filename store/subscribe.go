@@ -79,7 +79,7 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx *Store
 			t.pend = p
 			return fn(ctx, t)
 		})
-		if constraintKind(err) == "retry" { // a deadlock with a concurrent writer
+		if err != nil && constraintKind(err) == "retry" { // a deadlock with a concurrent writer
 			return mapError(err)
 		}
 		return err
