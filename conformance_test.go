@@ -904,7 +904,7 @@ func TestConformancePurchases(t *testing.T) {
 			var after crmtype.Cursor
 			for i := 0; ; i++ {
 				require.Less(t, i, 10)
-				page, err := s.Purchases(ctx, c.ID, limit, after)
+				page, err := s.Purchases(ctx, c.ID, customer.PurchaseListParams{Limit: limit, After: after})
 				require.NoError(t, err)
 				got = append(got, page.Items...)
 				if page.Next == "" {
@@ -921,7 +921,7 @@ func TestConformancePurchases(t *testing.T) {
 			First: t0.Add(-72 * time.Hour), Last: t0.Add(-24 * time.Hour)}, st)
 
 		// A customer without purchases; an unknown customer.
-		page, err := s.Purchases(ctx, idle.ID, 10, "")
+		page, err := s.Purchases(ctx, idle.ID, customer.PurchaseListParams{Limit: 10})
 		require.NoError(t, err)
 		require.Empty(t, page.Items)
 		require.Empty(t, page.Next)
@@ -931,7 +931,7 @@ func TestConformancePurchases(t *testing.T) {
 		unknown := crmtype.NewID(t0)
 		_, err = s.RecordPurchase(ctx, customer.PurchaseParams{CustomerID: unknown, OccurredAt: t0, Amount: usd(1)})
 		require.ErrorIs(t, err, crm.ErrNotFound)
-		_, err = s.Purchases(ctx, unknown, 10, "")
+		_, err = s.Purchases(ctx, unknown, customer.PurchaseListParams{Limit: 10})
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		_, err = s.PurchaseStats(ctx, unknown)
 		require.ErrorIs(t, err, crm.ErrNotFound)

@@ -460,9 +460,9 @@ func TestImportPurchasesRoundTrip(t *testing.T) {
 		require.Equal(t, customer.ImportCounts{Created: 5}, rep.ImportCounts)
 		d, err := dst.Customers.ByEmail(ctx, "user3@example.com")
 		require.NoError(t, err)
-		a, err := src.Customers.Purchases(ctx, c.ID, 10, "")
+		a, err := src.Customers.Purchases(ctx, c.ID, customer.PurchaseListParams{Limit: 10})
 		require.NoError(t, err)
-		b, err := dst.Customers.Purchases(ctx, d.ID, 10, "")
+		b, err := dst.Customers.Purchases(ctx, d.ID, customer.PurchaseListParams{Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, b.Items, 5)
 		for i := range a.Items {

@@ -280,7 +280,7 @@ func TestPrivacyErase(t *testing.T) {
 		coBefore, err := s.Get(ctx, p.company.ID)
 		require.NoError(t, err)
 		liTimeline := timelineAll(t, ctx, p.ws, p.li.ID, event.Query{})
-		liBuys, err := s.Purchases(ctx, p.li.ID, 0, "")
+		liBuys, err := s.Purchases(ctx, p.li.ID, customer.PurchaseListParams{})
 		require.NoError(t, err)
 		zhangTimeline := timelineAll(t, ctx, p.ws, p.zhang.ID, event.Query{})
 		log := eventLog(t, ctx, db, "acme")
@@ -359,7 +359,7 @@ func TestPrivacyErase(t *testing.T) {
 
 		// Purchases are kept for the accounts, without the person in them;
 		// or deleted when asked.
-		buys, err := s.Purchases(ctx, p.zhang.ID, 0, "")
+		buys, err := s.Purchases(ctx, p.zhang.ID, customer.PurchaseListParams{})
 		require.NoError(t, err)
 		require.Len(t, buys.Items, 2)
 		for i, b := range reversed(buys.Items) {
@@ -386,7 +386,7 @@ func TestPrivacyErase(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, coBefore, co)
 		require.Equal(t, liTimeline, timelineAll(t, ctx, p.ws, p.li.ID, event.Query{}))
-		buysNow, err := s.Purchases(ctx, p.li.ID, 0, "")
+		buysNow, err := s.Purchases(ctx, p.li.ID, customer.PurchaseListParams{})
 		require.NoError(t, err)
 		require.Equal(t, liBuys, buysNow)
 		found2, err := s.ByEmail(ctx, "li.si@example.cn")
@@ -417,7 +417,7 @@ func TestPrivacyErase(t *testing.T) {
 		keep, _ = withoutIDs(dump, p.zhang.ID)
 		keepNow, _ = withoutIDs(dumpWorkspace(t, ctx, db, "acme"), p.zhang.ID)
 		require.Equal(t, keep, keepNow)
-		buys, err = s.Purchases(ctx, p.zhang.ID, 0, "")
+		buys, err = s.Purchases(ctx, p.zhang.ID, customer.PurchaseListParams{})
 		require.NoError(t, err)
 		require.Len(t, buys.Items, 2)
 		_, err = s.Restore(ctx, p.zhang.ID)

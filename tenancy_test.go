@@ -85,7 +85,7 @@ func TestTenancyIsolation(t *testing.T) {
 			notFound("Get", err)
 			_, err = bs.GetDeleted(ctx, id)
 			notFound("GetDeleted", err)
-			_, err = bs.Purchases(ctx, id, 10, "")
+			_, err = bs.Purchases(ctx, id, customer.PurchaseListParams{Limit: 10})
 			notFound("Purchases", err)
 			_, err = bs.PurchaseStats(ctx, id)
 			notFound("PurchaseStats", err)
@@ -273,7 +273,10 @@ func TestTenancyInvalidWorkspace(t *testing.T) {
 				_, err := w.Customers.RecordPurchases(ctx, []customer.PurchaseParams{{CustomerID: id, OccurredAt: t0, Amount: money}})
 				return err
 			},
-			"Purchases":     func(w *crm.Workspace) error { _, err := w.Customers.Purchases(ctx, id, 10, ""); return err },
+			"Purchases": func(w *crm.Workspace) error {
+				_, err := w.Customers.Purchases(ctx, id, customer.PurchaseListParams{Limit: 10})
+				return err
+			},
 			"PurchaseStats": func(w *crm.Workspace) error { _, err := w.Customers.PurchaseStats(ctx, id); return err },
 			"DefineAttribute": func(w *crm.Workspace) error {
 				_, err := w.Customers.DefineAttribute(ctx, customer.AttributeDef{Key: "k", Type: customer.TypeBool})

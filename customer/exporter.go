@@ -135,7 +135,7 @@ func (s *Service) ExportPurchases(ctx context.Context, w io.Writer, opt ExportOp
 	err = s.eachCustomer(ctx, opt, func(c *Customer) error {
 		var after crmtype.Cursor
 		for {
-			page, err := s.Purchases(ctx, c.ID, crmtype.MaxPageSize, after)
+			page, err := s.Purchases(ctx, c.ID, PurchaseListParams{Limit: crmtype.MaxPageSize, After: after})
 			if err != nil {
 				return err
 			}

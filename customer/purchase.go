@@ -149,18 +149,25 @@ func (s *Service) recordPurchases(ctx context.Context, ps []PurchaseParams, inde
 	return out, nil
 }
 
+// PurchaseListParams selects one page of a customer's purchases.
+type PurchaseListParams struct {
+	Limit int            // page size; default crmtype.DefaultPageSize, at most crmtype.MaxPageSize
+	After crmtype.Cursor // the Next of the previous page; "" for the first page
+}
+
 // Purchases returns one page of customer id's purchases, newest first.
-func (s *Service) Purchases(ctx context.Context, customerID crmtype.ID, limit int, after crmtype.Cursor) (crmtype.Page[*Purchase], error) {
+// ErrNotFound when the customer does not exist.
+func (s *Service) Purchases(ctx context.Context, customerID crmtype.ID, p PurchaseListParams) (crmtype.Page[*Purchase], error) {
 	const op = "purchases"
 	sc, err := s.scope(ctx, op)
 	if err != nil {
 		return crmtype.Page[*Purchase]{}, err
 	}
-	n, err := crmtype.PageSize(limit)
+	n, err := crmtype.PageSize(p.Limit)
 	if err != nil {
 		return crmtype.Page[*Purchase]{}, wrap(op, err)
 	}
-	page, err := s.store.ListPurchases(ctx, sc, customerID, after, n)
+	page, err := s.store.ListPurchases(ctx, sc, customerID, p.After, n)
 	return page, wrap(op, err)
 }
 

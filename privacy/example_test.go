@@ -128,7 +128,7 @@ func ExampleService_Erase() {
 	_, err = ws.Customers.Restore(ctx, c.ID)
 	fmt.Println("restore:", errors.Is(err, crm.ErrNotFound))
 
-	buys, err := ws.Customers.Purchases(ctx, c.ID, 0, "")
+	buys, err := ws.Customers.Purchases(ctx, c.ID, customer.PurchaseListParams{})
 	if err != nil {
 		log.Fatal(err)
 	}
