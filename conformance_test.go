@@ -185,14 +185,14 @@ func TestConformanceCreateGet(t *testing.T) {
 			got, err := s.Get(ctx, c.ID)
 			require.NoError(t, err)
 			require.Equal(t, c, got)
-			got, err = s.GetDeleted(ctx, c.ID)
+			got, err = s.GetIncludingDeleted(ctx, c.ID)
 			require.NoError(t, err)
 			require.Equal(t, c, got)
 		}
 
 		_, err = s.Get(ctx, crmtype.NewID(t0))
 		require.ErrorIs(t, err, crm.ErrNotFound)
-		_, err = s.GetDeleted(ctx, crmtype.NewID(t0))
+		_, err = s.GetIncludingDeleted(ctx, crmtype.NewID(t0))
 		require.ErrorIs(t, err, crm.ErrNotFound)
 
 		// A person belongs only to an existing, live company of the same workspace.
@@ -309,7 +309,7 @@ func TestConformanceUpdate(t *testing.T) {
 
 		// Only live customers can be updated.
 		require.NoError(t, s.Delete(ctx, c.ID))
-		del, err := s.GetDeleted(ctx, c.ID)
+		del, err := s.GetIncludingDeleted(ctx, c.ID)
 		require.NoError(t, err)
 		_, err = s.Update(ctx, c.ID, customer.UpdateParams{Version: del.Version, Name: customer.Ptr("Ghost")})
 		require.ErrorIs(t, err, crm.ErrNotFound)
@@ -338,7 +338,7 @@ func TestConformanceDeleteRestorePurge(t *testing.T) {
 		require.NoError(t, s.Delete(ctx, c.ID))
 		_, err := s.Get(ctx, c.ID)
 		require.ErrorIs(t, err, crm.ErrNotFound)
-		d, err := s.GetDeleted(ctx, c.ID)
+		d, err := s.GetIncludingDeleted(ctx, c.ID)
 		require.NoError(t, err)
 		require.NotNil(t, d.DeletedAt)
 		require.Equal(t, delAt, *d.DeletedAt)
@@ -371,7 +371,7 @@ func TestConformanceDeleteRestorePurge(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, s.Delete(ctx, c.ID))
 		require.NoError(t, s.Purge(ctx, c.ID), "a deleted customer can be purged")
-		_, err = s.GetDeleted(ctx, c.ID)
+		_, err = s.GetIncludingDeleted(ctx, c.ID)
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		for _, table := range []string{"crm_identities", "crm_customer_tags", "crm_purchases", "crm_customer_search"} {
 			require.Zero(t, rowCount(t, ctx, db, table, "conf", c.ID), table)
@@ -971,7 +971,7 @@ func TestConformanceTransactions(t *testing.T) {
 		s := client.Workspace("conf").Customers
 		_, err = s.Get(ctx, rolled)
 		require.ErrorIs(t, err, crm.ErrNotFound)
-		_, err = s.GetDeleted(ctx, rolled)
+		_, err = s.GetIncludingDeleted(ctx, rolled)
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		_, err = s.ByEmail(ctx, "rolled@example.com")
 		require.ErrorIs(t, err, crm.ErrNotFound)

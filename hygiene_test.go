@@ -205,7 +205,7 @@ func TestHygieneStale(t *testing.T) {
 		rep, err = s.Stale(ctx, customer.StaleParams{Days: 30, Action: customer.StaleAnonymise})
 		require.NoError(t, err)
 		require.Len(t, rep.Changed, 2)
-		got, err = s.GetDeleted(ctx, cs["a"].ID)
+		got, err = s.GetIncludingDeleted(ctx, cs["a"].ID)
 		require.NoError(t, err)
 		require.NotNil(t, got.ErasedAt)
 		require.Empty(t, got.Name)

@@ -313,7 +313,7 @@ func TestPrivacyErase(t *testing.T) {
 			require.ErrorIs(t, err, crm.ErrNotFound)
 			_, err = s.AddIdentity(ctx, id, email("again@example.com"))
 			require.ErrorIs(t, err, crm.ErrNotFound)
-			gone, err := s.GetDeleted(ctx, id)
+			gone, err := s.GetIncludingDeleted(ctx, id)
 			require.NoError(t, err, "the emptied record stays for what must be kept")
 			require.NotNil(t, gone.ErasedAt)
 			require.Empty(t, gone.Name)

@@ -43,7 +43,7 @@ func seedTenant(t *testing.T, ctx context.Context, client *crm.Client, id, tag, 
 			{Kind: customer.ExternalID, System: "shopify", Value: tag + "-1"}, {Kind: customer.ExternalID, System: "shopify", Value: "SH-SHARED"}}})
 	d := mustCreate(t, ctx, s, customer.CreateParams{Name: "Old Customer", Identities: []customer.IdentityParams{email("old@" + tag + ".example")}})
 	require.NoError(t, s.Delete(ctx, d.ID))
-	d, err = s.GetDeleted(ctx, d.ID)
+	d, err = s.GetIncludingDeleted(ctx, d.ID)
 	require.NoError(t, err)
 	pu, err := s.RecordPurchase(ctx, customer.PurchaseParams{CustomerID: p.ID, OccurredAt: t0, Amount: crmtype.Money{Minor: 100, Currency: "CNY"}, OrderID: "o-1"})
 	require.NoError(t, err)
@@ -83,8 +83,8 @@ func TestTenancyIsolation(t *testing.T) {
 		for _, id := range []crmtype.ID{a.company.ID, a.person.ID, a.deleted.ID} {
 			_, err := bs.Get(ctx, id)
 			notFound("Get", err)
-			_, err = bs.GetDeleted(ctx, id)
-			notFound("GetDeleted", err)
+			_, err = bs.GetIncludingDeleted(ctx, id)
+			notFound("GetIncludingDeleted", err)
 			_, err = bs.Purchases(ctx, id, customer.PurchaseListParams{Limit: 10})
 			notFound("Purchases", err)
 			_, err = bs.PurchaseStats(ctx, id)
@@ -233,8 +233,8 @@ func TestTenancyInvalidWorkspace(t *testing.T) {
 				return err
 			},
 			"Get": func(w *crm.Workspace) error { _, err := w.Customers.Get(ctx, id); return err },
-			"GetDeleted": func(w *crm.Workspace) error {
-				_, err := w.Customers.GetDeleted(ctx, good.deleted.ID)
+			"GetIncludingDeleted": func(w *crm.Workspace) error {
+				_, err := w.Customers.GetIncludingDeleted(ctx, good.deleted.ID)
 				return err
 			},
 			"Lookup": func(w *crm.Workspace) error {

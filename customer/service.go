@@ -173,8 +173,9 @@ func (s *Service) Get(ctx context.Context, id crmtype.ID) (*Customer, error) {
 	return s.get(ctx, "get", id, false)
 }
 
-// GetDeleted is Get that also returns a soft-deleted customer.
-func (s *Service) GetDeleted(ctx context.Context, id crmtype.ID) (*Customer, error) {
+// GetIncludingDeleted is Get that also returns a soft-deleted (or erased)
+// customer.
+func (s *Service) GetIncludingDeleted(ctx context.Context, id crmtype.ID) (*Customer, error) {
 	return s.get(ctx, "get", id, true)
 }
 
