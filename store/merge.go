@@ -171,7 +171,6 @@ func (s *Store) MergeCustomers(ctx context.Context, sc crmtype.Scope, p customer
 		if err != nil {
 			return err
 		}
-		var moveCompanies []crmtype.ID
 		var moves []companyMove
 		items := make([]mergeItemRow, 0, len(p.Customers)-1)
 		for i, c := range p.Customers[1:] {
@@ -180,15 +179,7 @@ func (s *Store) MergeCustomers(ctx context.Context, sc crmtype.Scope, p customer
 				return err
 			}
 			for _, m := range moved {
-				if m.Table == "crm_customers" && m.Column == "company_id" {
-					for _, k := range m.Keys {
-						var id crmtype.ID
-						if err := id.Scan(k[0]); err == nil {
-							moveCompanies = append(moveCompanies, id)
-							moves = append(moves, companyMove{person: id, from: c.ID, to: surv.ID})
-						}
-					}
-				}
+				moves = append(moves, companyMoves(m, c.ID, surv.ID)...)
 			}
 			rowJSON, err := json.Marshal(rows[c.ID])
 			if err != nil {
@@ -213,7 +204,7 @@ func (s *Store) MergeCustomers(ctx context.Context, sc crmtype.Scope, p customer
 		if err := tx.saveCustomerRow(ctx, sc, &after, before.Version); err != nil {
 			return err
 		}
-		if err := tx.reindex(ctx, sc, append([]crmtype.ID{surv.ID}, moveCompanies...)...); err != nil {
+		if err := tx.reindex(ctx, sc, surv.ID); err != nil {
 			return err
 		}
 		if err := tx.companyChanged(ctx, sc, moves, p.Now); err != nil {
@@ -441,7 +432,6 @@ func (s *Store) UnmergeCustomers(ctx context.Context, sc crmtype.Scope, id crmty
 			return &crmtype.ConflictError{Resource: "customer", HeldBy: m.SurvivorID,
 				Reason: fmt.Sprintf("was merged into %s since: undo that merge first", into)}
 		}
-		var members []crmtype.ID
 		var moves []companyMove
 		for _, it := range items {
 			r, ok := rows[it.CustomerID]
@@ -459,15 +449,7 @@ func (s *Store) UnmergeCustomers(ctx context.Context, sc crmtype.Scope, id crmty
 					return err
 				}
 				res.Moved[mv.Table] += n
-				if mv.Table == "crm_customers" && mv.Column == "company_id" {
-					for _, k := range mv.Keys {
-						var mid crmtype.ID
-						if err := mid.Scan(k[0]); err == nil {
-							members = append(members, mid)
-							moves = append(moves, companyMove{person: mid, from: m.SurvivorID, to: it.CustomerID})
-						}
-					}
-				}
+				moves = append(moves, companyMoves(mv, m.SurvivorID, it.CustomerID)...)
 			}
 			c, err := tx.restoreAbsorbed(ctx, sc, it)
 			if err != nil {
@@ -506,7 +488,7 @@ func (s *Store) UnmergeCustomers(ctx context.Context, sc crmtype.Scope, id crmty
 		if err := tx.saveCustomerRow(ctx, sc, next, cur.Version); err != nil {
 			return err
 		}
-		reidx := append(append([]crmtype.ID{m.SurvivorID}, ids[1:]...), members...)
+		reidx := append([]crmtype.ID{m.SurvivorID}, ids[1:]...)
 		if err := tx.reindex(ctx, sc, reidx...); err != nil {
 			return err
 		}
@@ -600,9 +582,26 @@ func (s *Store) tagsOf(ctx context.Context, sc crmtype.Scope, customerID crmtype
 // companyMove is a person whose company a merge or unmerge changed.
 type companyMove struct{ person, from, to crmtype.ID }
 
-// companyChanged makes each moved person a new version and records its
-// customer.updated event: a merge that moves people to another company
-// changes them.
+// companyMoves returns the people whose company m moved from one company to
+// another, or none when m is not the people-to-company reference.
+func companyMoves(m movedRows, from, to crmtype.ID) []companyMove {
+	if m.Table != "crm_customers" || m.Column != "company_id" {
+		return nil
+	}
+	var out []companyMove
+	for _, k := range m.Keys {
+		var id crmtype.ID
+		if err := id.Scan(k[0]); err == nil {
+			out = append(out, companyMove{person: id, from: from, to: to})
+		}
+	}
+	return out
+}
+
+// companyChanged makes each moved person a new version, records its
+// customer.updated event and rebuilds its search entry (which holds the
+// company's name): a merge that moves people to another company changes
+// them.
 func (s *Store) companyChanged(ctx context.Context, sc crmtype.Scope, moves []companyMove, now time.Time) error {
 	if len(moves) == 0 {
 		return nil
@@ -620,6 +619,9 @@ func (s *Store) companyChanged(ctx context.Context, sc crmtype.Scope, moves []co
 		if _, err := where(q, "c", sc).Exec(ctx); err != nil {
 			return err
 		}
+	}
+	if err := s.reindex(ctx, sc, ids...); err != nil {
+		return err
 	}
 	return s.appendEvents(ctx, sc, evs)
 }
