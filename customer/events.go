@@ -94,7 +94,7 @@ func Diff(before, after *Customer) []crmtype.Change {
 	var out []crmtype.Change
 	for _, k := range keys {
 		bv, av := b[k], a[k]
-		if isEmpty(bv) && isEmpty(av) || equalValue(bv, av) {
+		if isEmpty(bv) && isEmpty(av) || reflect.DeepEqual(bv, av) {
 			continue
 		}
 		out = append(out, crmtype.Change{Field: k, Before: bv, After: av})
@@ -171,7 +171,7 @@ func AttributeChanges(before *AttributeDef, d AttributeDef) []crmtype.Change {
 	}
 	var out []crmtype.Change
 	for _, k := range []string{"label", "options", "required", "type"} {
-		if before != nil && equalValue(b[k], a[k]) {
+		if before != nil && reflect.DeepEqual(b[k], a[k]) {
 			continue
 		}
 		out = append(out, crmtype.Change{Field: k, Before: b[k], After: a[k]})
@@ -191,4 +191,3 @@ func isEmpty(v any) bool {
 	return false
 }
 
-func equalValue(a, b any) bool { return reflect.DeepEqual(a, b) }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -371,7 +372,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, sc crmtype.Scope, id crmtype
 		if n, _ := res.RowsAffected(); n != 1 {
 			return &crmtype.ConflictError{Resource: "customer", Field: "version", HeldBy: c.ID, Reason: "changed concurrently"}
 		}
-		if !equalStrings(before.Tags, c.Tags) {
+		if !slices.Equal(before.Tags, c.Tags) {
 			if _, err := where(tx.db.NewDelete().Model((*tagRow)(nil)).Where("t.customer_id = ?", id), "t", sc).Exec(ctx); err != nil {
 				return err
 			}
@@ -424,18 +425,6 @@ func (s *Store) reindexMembers(ctx context.Context, sc crmtype.Scope, company cr
 		}
 	}
 	return nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // SetCustomerDeleted implements customer.Store.
