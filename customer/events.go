@@ -190,4 +190,3 @@ func isEmpty(v any) bool {
 	}
 	return false
 }
-
