@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -144,6 +145,38 @@ func ofCustomer(log []crmtype.Event, id crmtype.ID) []crmtype.Event {
 		}
 	}
 	return out
+}
+
+// wantTimeline is what customer id's timeline must show: its events in
+// log, and its purchases (read through the service), newest first by time;
+// on a tie the log's event first, purchases by descending ID. Purchase
+// entries carry no actor here.
+func wantTimeline(t *testing.T, ctx context.Context, ws *crm.Workspace, log []crmtype.Event, id crmtype.ID) []crmtype.Event {
+	t.Helper()
+	want := append([]crmtype.Event(nil), reversed(ofCustomer(log, id))...)
+	for after := crmtype.Cursor(""); ; {
+		page, err := ws.Customers.Purchases(ctx, id, customer.PurchaseListParams{Limit: crmtype.MaxPageSize, After: after})
+		require.NoError(t, err)
+		for _, pu := range page.Items {
+			want = append(want, crmtype.Event{ID: pu.ID, Workspace: ws.ID, Time: pu.OccurredAt, Type: customer.EventPurchaseRecorded,
+				SubjectType: customer.SubjectPurchase, Subject: pu.ID, Customer: id, Changes: customer.PurchaseChanges(pu)})
+		}
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	sort.SliceStable(want, func(i, j int) bool {
+		a, b := want[i], want[j]
+		if !a.Time.Equal(b.Time) {
+			return a.Time.After(b.Time)
+		}
+		ap, bp := a.Type == customer.EventPurchaseRecorded, b.Type == customer.EventPurchaseRecorded
+		if ap != bp {
+			return bp
+		}
+		return ap && a.ID.String() > b.ID.String()
+	})
+	return want
 }
 
 // timelineAll walks every page of a customer's timeline.
@@ -371,10 +404,10 @@ func TestEventsEveryWrite(t *testing.T) {
 				pu, err = s.RecordPurchase(ctx, customer.PurchaseParams{CustomerID: p.ID, OccurredAt: t0, Amount: crmtype.Money{Minor: 1999, Currency: "CNY"},
 					Quantity: 2, Channel: "web", OrderID: "o-1", Description: "tea"})
 				require.NoError(t, err)
-				return []crmtype.Event{{Type: customer.EventPurchaseRecorded, SubjectType: customer.SubjectPurchase, Subject: pu.ID, Customer: p.ID,
-					Changes: []crmtype.Change{chg("occurred_at", nil, "2026-11-25T09:00:00Z"), chg("amount.minor", nil, 1999.0),
-						chg("amount.currency", nil, "CNY"), chg("quantity", nil, 2.0), chg("channel", nil, "web"),
-						chg("order_id", nil, "o-1"), chg("description", nil, "tea")}}}
+				return []crmtype.Event{{Type: customer.EventPurchasesRecorded, SubjectType: customer.SubjectPurchase,
+					Changes: []crmtype.Change{chg(pu.ID.String(), nil, map[string]any{"customer_id": p.ID.String(),
+						"occurred_at": "2026-11-25T09:00:00Z", "amount.minor": 1999.0, "amount.currency": "CNY", "quantity": 2.0,
+						"channel": "web", "order_id": "o-1", "description": "tea"})}}}
 			}},
 			{name: "record purchases", actor: "shop", run: func(ctx context.Context) []crmtype.Event {
 				var err error
@@ -383,14 +416,13 @@ func TestEventsEveryWrite(t *testing.T) {
 					{CustomerID: p.ID, OccurredAt: t0.Add(time.Minute), Amount: crmtype.Money{Minor: 100, Currency: "JPY"}, Quantity: 1},
 				})
 				require.NoError(t, err)
-				return []crmtype.Event{
-					{Type: customer.EventPurchaseRecorded, SubjectType: customer.SubjectPurchase, Subject: pus[0].ID, Customer: many[0].ID,
-						Changes: []crmtype.Change{chg("occurred_at", nil, "2026-11-25T08:00:00Z"), chg("amount.minor", nil, 5.0),
-							chg("amount.currency", nil, "EUR"), chg("quantity", nil, 0.0)}},
-					{Type: customer.EventPurchaseRecorded, SubjectType: customer.SubjectPurchase, Subject: pus[1].ID, Customer: p.ID,
-						Changes: []crmtype.Change{chg("occurred_at", nil, "2026-11-25T09:01:00Z"), chg("amount.minor", nil, 100.0),
-							chg("amount.currency", nil, "JPY"), chg("quantity", nil, 1.0)}},
-				}
+				return []crmtype.Event{{Type: customer.EventPurchasesRecorded, SubjectType: customer.SubjectPurchase,
+					Changes: []crmtype.Change{
+						chg(pus[0].ID.String(), nil, map[string]any{"customer_id": many[0].ID.String(), "occurred_at": "2026-11-25T08:00:00Z",
+							"amount.minor": 5.0, "amount.currency": "EUR", "quantity": 0.0}),
+						chg(pus[1].ID.String(), nil, map[string]any{"customer_id": p.ID.String(), "occurred_at": "2026-11-25T09:01:00Z",
+							"amount.minor": 100.0, "amount.currency": "JPY", "quantity": 1.0}),
+					}}}
 			}},
 			{name: "delete", actor: "user:42", run: func(ctx context.Context) []crmtype.Event {
 				require.NoError(t, s.Delete(ctx, p.ID))
@@ -441,7 +473,7 @@ func TestEventsEveryWrite(t *testing.T) {
 		// The service's readers agree with the table: the timeline is the
 		// customer's log newest first, the audit trail the subject's.
 		log := eventLog(t, context.Background(), db, "acme")
-		require.Equal(t, eventIDs(reversed(ofCustomer(log, p.ID))), eventIDs(timelineAll(t, context.Background(), ws, p.ID, event.Query{Limit: 4})))
+		require.Equal(t, eventIDs(wantTimeline(t, context.Background(), ws, log, p.ID)), eventIDs(timelineAll(t, context.Background(), ws, p.ID, event.Query{Limit: 4})))
 		trail := auditAll(t, context.Background(), ws, event.AuditQuery{SubjectKey: "tier", SubjectType: customer.SubjectAttribute})
 		require.Equal(t, []string{"等级"}, namesOf(trail[0].Changes, func(c crmtype.Change) string { return c.After.(string) }))
 		require.Len(t, trail, 2)
@@ -594,9 +626,11 @@ func TestEventsTimelineAndAudit(t *testing.T) {
 		c := mustCreate(t, ctx, s, customer.CreateParams{Name: "张三"})
 		other := mustCreate(t, ctx, s, customer.CreateParams{Name: "李四"})
 		clock.Advance(time.Minute)
+		// Purchases occurred every 10 s from t0, so that they interleave
+		// with the updates made every minute from t0+2m.
 		ps := make([]customer.PurchaseParams, 100)
 		for i := range ps {
-			ps[i] = customer.PurchaseParams{CustomerID: c.ID, OccurredAt: t0, Amount: crmtype.Money{Minor: int64(i), Currency: "CNY"}}
+			ps[i] = customer.PurchaseParams{CustomerID: c.ID, OccurredAt: t0.Add(time.Duration(i) * 10 * time.Second), Amount: crmtype.Money{Minor: int64(i), Currency: "CNY"}}
 		}
 		pus, err := s.RecordPurchases(ctx, ps)
 		require.NoError(t, err)
@@ -618,18 +652,40 @@ func TestEventsTimelineAndAudit(t *testing.T) {
 		}
 		log := eventLog(t, ctx, db, "acme")
 		mine := ofCustomer(log, c.ID)
-		require.Len(t, mine, 120)
-		newestFirst := reversed(mine)
-
-		// Keyset paging sees every event exactly once, newest first.
-		got := timelineAll(t, ctx, ws, c.ID, event.Query{Limit: 7})
-		require.Equal(t, eventIDs(newestFirst), eventIDs(got))
-		for i := range got {
-			require.Equal(t, newestFirst[i].Time, got[i].Time)
-			require.Equal(t, c.ID, got[i].Customer)
-			if i > 0 {
-				require.False(t, got[i].Time.After(got[i-1].Time), "newest first")
+		require.Len(t, mine, 20, "the customer's own changes; its purchases are one batch event without a customer")
+		want := wantTimeline(t, ctx, ws, log, c.ID)
+		for i := range want {
+			if want[i].Type == customer.EventPurchaseRecorded {
+				want[i].Actor = "user:42"
 			}
+		}
+		filter := func(q event.Query) []crmtype.ID {
+			var out []crmtype.ID
+			for _, e := range want {
+				if (len(q.Types) == 0 || slices.Contains(q.Types, e.Type)) && (q.From.IsZero() || !e.Time.Before(q.From)) && (q.To.IsZero() || e.Time.Before(q.To)) {
+					out = append(out, e.ID)
+				}
+			}
+			return out
+		}
+
+		// Keyset paging sees every entry exactly once, newest first, at
+		// every page size.
+		for _, limit := range []int{1, 7, 50} {
+			got := timelineAll(t, ctx, ws, c.ID, event.Query{Limit: limit})
+			require.Equal(t, eventIDs(want), eventIDs(got), "limit %d", limit)
+			for i := range got {
+				require.Equal(t, c.ID, got[i].Customer)
+				if i > 0 {
+					require.False(t, got[i].Time.After(got[i-1].Time), "newest first")
+				}
+			}
+		}
+		got := timelineAll(t, ctx, ws, c.ID, event.Query{Limit: 7})
+		for i := range got {
+			w := want[i]
+			w.Changes, got[i].Changes = normChanges(w.Changes), normChanges(got[i].Changes)
+			require.Equal(t, w, got[i])
 		}
 		page, err := ws.Events.Timeline(ctx, c.ID, event.Query{})
 		require.NoError(t, err)
@@ -653,14 +709,16 @@ func TestEventsTimelineAndAudit(t *testing.T) {
 		buys := timelineAll(t, ctx, ws, c.ID, event.Query{Types: []string{customer.EventPurchaseRecorded}, Limit: 30})
 		require.Len(t, buys, 100)
 		require.ElementsMatch(t, custPurchaseIDs(pus), namesOf(buys, func(e crmtype.Event) crmtype.ID { return e.Subject }))
-		window := timelineAll(t, ctx, ws, c.ID, event.Query{From: updateTimes[5], To: updateTimes[10]})
-		require.Equal(t, eventIDs(reversed(mine[101+5:101+10])), eventIDs(window))
-		since := timelineAll(t, ctx, ws, c.ID, event.Query{From: updateTimes[15], Limit: 2})
-		require.Equal(t, eventIDs(reversed(mine[101+15:])), eventIDs(since))
-		until := timelineAll(t, ctx, ws, c.ID, event.Query{To: updateTimes[0], Limit: 40})
-		require.Equal(t, eventIDs(reversed(mine[:101])), eventIDs(until))
-		mixed := timelineAll(t, ctx, ws, c.ID, event.Query{Types: []string{customer.EventCustomerUpdated}, From: updateTimes[3], To: updateTimes[6], Limit: 1})
-		require.Equal(t, eventIDs(reversed(mine[101+3:101+6])), eventIDs(mixed))
+		for _, q := range []event.Query{
+			{From: updateTimes[5], To: updateTimes[10]},
+			{From: updateTimes[15], Limit: 2},
+			{To: updateTimes[0], Limit: 40},
+			{From: t0.Add(5 * time.Minute), To: t0.Add(10 * time.Minute), Limit: 3},
+			{Types: []string{customer.EventCustomerUpdated}, From: updateTimes[3], To: updateTimes[6], Limit: 1},
+			{Types: []string{customer.EventPurchaseRecorded, customer.EventCustomerCreated}, To: t0.Add(time.Minute), Limit: 2},
+		} {
+			require.Equal(t, filter(q), eventIDs(timelineAll(t, ctx, ws, c.ID, q)), "%+v", q)
+		}
 		none := timelineAll(t, ctx, ws, c.ID, event.Query{From: updateTimes[18].Add(time.Second)})
 		require.Empty(t, none)
 		page, err = ws.Events.Timeline(ctx, crmtype.NewID(t0), event.Query{})
@@ -698,6 +756,9 @@ func TestEventsTimelineAndAudit(t *testing.T) {
 		require.Len(t, one, 1)
 		require.Equal(t, customer.EventPurchaseRecorded, one[0].Type)
 		require.Equal(t, c.ID, one[0].Customer)
+		require.Equal(t, "user:42", one[0].Actor)
+		require.Empty(t, auditAll(t, ctx, ws, event.AuditQuery{Subject: pus[42].ID, Actor: "user:7"}))
+		require.Empty(t, auditAll(t, ctx, ws, event.AuditQuery{Subject: pus[42].ID, SubjectType: customer.SubjectCustomer}))
 		require.Contains(t, one[0].Changes, crmtype.Change{Field: "amount.minor", After: 42.0})
 
 		_, err = s.DefineAttribute(ctx, customer.AttributeDef{Key: "tier", Type: customer.TypeString})
@@ -1061,7 +1122,7 @@ func TestEventsTwoWorkspaces(t *testing.T) {
 			log      []crmtype.Event
 		}{{a.ws, a, b, logA}, {b.ws, b, a, logB}} {
 			tl := timelineAll(t, ctx, tc.ws, tc.own.person.ID, event.Query{Limit: 2})
-			require.Equal(t, eventIDs(reversed(ofCustomer(tc.log, tc.own.person.ID))), eventIDs(tl))
+			require.Equal(t, eventIDs(wantTimeline(t, ctx, tc.ws, tc.log, tc.own.person.ID)), eventIDs(tl))
 			for _, e := range tl {
 				require.Equal(t, tc.ws.ID, e.Workspace)
 			}

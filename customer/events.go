@@ -7,8 +7,9 @@ import (
 	"github.com/kehu/crm/crmtype"
 )
 
-// Event types this package records. Every write appends exactly one event
-// per record it changes, in the same transaction.
+// Event types this package records. Every write appends, in the same
+// transaction, exactly one event per record it changes; recorded purchases
+// are the exception, one EventPurchasesRecorded event per call.
 const (
 	EventCustomerCreated  = "customer.created"  // Changes: every field set at creation, identities included
 	EventCustomerUpdated  = "customer.updated"  // Changes: the fields that differ
@@ -18,7 +19,17 @@ const (
 	EventCustomerErased   = "customer.erased"   // personal data erased (privacy.Service.Erase); no Changes
 	EventIdentityAdded    = "identity.added"    // Changes: kind, system, value, label
 	EventIdentityRemoved  = "identity.removed"  // Changes: the removed values as Before
-	EventPurchaseRecorded = "purchase.recorded" // Changes: the purchase's fields
+	// EventPurchasesRecorded is the one event a RecordPurchase(s) call or an
+	// import batch appends to the log, however many purchases it records
+	// (so that bulk loads keep their rate): Customer and Subject are zero,
+	// and Changes holds one entry per purchase, Field the purchase ID and
+	// After a map of its fields ("customer_id", "occurred_at",
+	// "amount.minor", ...).
+	EventPurchasesRecorded = "purchases.recorded"
+	// EventPurchaseRecorded is how a purchase appears on its customer's
+	// timeline and in its audit trail: read from the purchase itself, Time
+	// when the purchase occurred, Changes its fields.
+	EventPurchaseRecorded = "purchase.recorded"
 	EventAttributeDefined = "attribute.defined" // SubjectKey: the attribute key
 	EventAttributeRemoved = "attribute.removed" // SubjectKey: the attribute key
 	// Merge and unmerge (Service.Merge, Service.Unmerge).
@@ -34,7 +45,7 @@ const (
 var EventTypes = []string{
 	EventCustomerCreated, EventCustomerUpdated, EventCustomerDeleted, EventCustomerRestored,
 	EventCustomerPurged, EventCustomerErased, EventIdentityAdded, EventIdentityRemoved, EventPurchaseRecorded,
-	EventAttributeDefined, EventAttributeRemoved,
+	EventPurchasesRecorded, EventAttributeDefined, EventAttributeRemoved,
 	EventCustomerMerged, EventCustomerMergedInto, EventCustomerUnmerged,
 	EventIdentityNormalised, EventIdentityFlagged,
 }
@@ -150,6 +161,21 @@ func PurchaseChanges(p *Purchase) []crmtype.Change {
 		if f.v != "" {
 			out = append(out, crmtype.Change{Field: f.k, After: f.v})
 		}
+	}
+	return out
+}
+
+// PurchaseBatchChanges describes recorded purchases for one
+// EventPurchasesRecorded event: per purchase, Field its ID and After its
+// PurchaseChanges as a map with "customer_id" added.
+func PurchaseBatchChanges(ps []*Purchase) []crmtype.Change {
+	out := make([]crmtype.Change, len(ps))
+	for i, p := range ps {
+		m := map[string]any{"customer_id": p.CustomerID.String()}
+		for _, c := range PurchaseChanges(p) {
+			m[c.Field] = c.After
+		}
+		out[i] = crmtype.Change{Field: p.ID.String(), After: m}
 	}
 	return out
 }

@@ -100,7 +100,7 @@ func ExampleService_Export() {
 	// crm_customer_search: 1
 	// crm_customer_tags: 1
 	// crm_customers: 1
-	// crm_events: 2
+	// crm_events: 1
 	// crm_identities: 2
 	// crm_purchases: 1
 	// identity: zhang.san@example.cn
@@ -159,7 +159,7 @@ func ExampleService_Erase() {
 	// restore: true
 	// purchase A-1001: 12800 CNY, description ""
 	// customer.erased with 0 changes
-	// purchase.recorded with 0 changes
 	// customer.created with 0 changes
+	// purchase.recorded with 5 changes
 	// export mentions 张三: false
 }

@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
 )
 
@@ -134,14 +136,105 @@ func eventPage(ctx context.Context, sc crmtype.Scope, list string, q *bun.Select
 	return page, err
 }
 
-// Timeline implements event.Store.
-func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, customer crmtype.ID, q event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
-	sel := where(s.db.NewSelect().Model((*eventRow)(nil)).Where("e.customer_id = ?", customer), "e", sc)
-	return eventPage(ctx, sc, "timeline:"+customer.String(), sel, q, limit)
+// timelineCursor is a timeline page's position in its two streams: the
+// log's events of the customer (by seq) and the customer's purchases (by
+// occurred_at and id). A zero position means none of that stream was shown.
+type timelineCursor struct {
+	Workspace string     `json:"w"`
+	Customer  crmtype.ID `json:"c"`
+	Seq       int64      `json:"s,omitempty"`
+	At        *time.Time `json:"t,omitempty"`
+	ID        crmtype.ID `json:"i,omitzero"`
+}
+
+// Timeline implements event.Store. It merges, newest first, the customer's
+// events in the log with its purchases, each read from its own index.
+func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, cust crmtype.ID, q event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
+	var page crmtype.Page[crmtype.Event]
+	cur := timelineCursor{Workspace: string(sc.Workspace), Customer: cust}
+	if q.After != "" {
+		if err := crmtype.DecodeCursor(q.After, &cur); err != nil {
+			return page, err
+		}
+		if cur.Workspace != string(sc.Workspace) || cur.Customer != cust {
+			return page, crmtype.Invalid("cursor", "belongs to another list")
+		}
+	}
+	evq := where(s.db.NewSelect().Model((*eventRow)(nil)).Where("e.customer_id = ?", cust), "e", sc)
+	if len(q.Types) > 0 {
+		evq = evq.Where("e.type IN (?)", bun.In(q.Types))
+	}
+	if !q.From.IsZero() {
+		evq = evq.Where("e.occurred_at >= ?", q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		evq = evq.Where("e.occurred_at < ?", q.To.UTC())
+	}
+	if cur.Seq > 0 {
+		evq = evq.Where("e.seq < ?", cur.Seq)
+	}
+	var evs []eventRow
+	if err := evq.Model(&evs).ColumnExpr("e.*").OrderExpr("e.seq DESC").Limit(int64(limit + 1)).Scan(ctx); err != nil {
+		return page, err
+	}
+	var ps []purchaseRow
+	if len(q.Types) == 0 || slices.Contains(q.Types, customer.EventPurchaseRecorded) {
+		pq := where(s.db.NewSelect().Model(&ps).Where("p.customer_id = ?", cust), "p", sc)
+		if !q.From.IsZero() {
+			pq = pq.Where("p.occurred_at >= ?", q.From.UTC())
+		}
+		if !q.To.IsZero() {
+			pq = pq.Where("p.occurred_at < ?", q.To.UTC())
+		}
+		if cur.At != nil {
+			pq = pq.Where("(p.occurred_at, p.id) < (?, ?)", *cur.At, cur.ID)
+		}
+		if err := pq.OrderExpr("p.occurred_at DESC, p.id DESC").Limit(int64(limit + 1)).Scan(ctx); err != nil {
+			return page, err
+		}
+	}
+	i, j := 0, 0
+	for len(page.Items) < limit && (i < len(evs) || j < len(ps)) {
+		if j == len(ps) || (i < len(evs) && !evs[i].OccurredAt.Before(ps[j].OccurredAt)) {
+			e, err := evs[i].toEvent()
+			if err != nil {
+				return page, err
+			}
+			page.Items = append(page.Items, e)
+			cur.Seq = evs[i].Seq
+			i++
+			continue
+		}
+		page.Items = append(page.Items, ps[j].purchaseEvent(sc.Workspace))
+		at := ps[j].OccurredAt.UTC()
+		cur.At, cur.ID = &at, ps[j].ID
+		j++
+	}
+	if i < len(evs) || j < len(ps) {
+		page.Next = crmtype.EncodeCursor(cur)
+	}
+	return page, nil
 }
 
 // Audit implements event.Store.
 func (s *Store) Audit(ctx context.Context, sc crmtype.Scope, q event.AuditQuery, limit int) (crmtype.Page[crmtype.Event], error) {
+	if !q.Subject.IsZero() && (q.SubjectType == "" || q.SubjectType == customer.SubjectPurchase) && q.After == "" {
+		// A purchase is never changed once recorded: its history is its
+		// recording, read from its row.
+		var ps []purchaseRow
+		if err := where(s.db.NewSelect().Model(&ps).Where("p.id = ?", q.Subject), "p", sc).Scan(ctx); err != nil {
+			return crmtype.Page[crmtype.Event]{}, err
+		}
+		if len(ps) == 1 {
+			var page crmtype.Page[crmtype.Event]
+			e := ps[0].purchaseEvent(sc.Workspace)
+			if (len(q.Types) == 0 || slices.Contains(q.Types, e.Type)) && (q.Actor == "" || q.Actor == e.Actor) &&
+				(q.From.IsZero() || !e.Time.Before(q.From)) && (q.To.IsZero() || e.Time.Before(q.To)) {
+				page.Items = []crmtype.Event{e}
+			}
+			return page, nil
+		}
+	}
 	sel := where(s.db.NewSelect().Model((*eventRow)(nil)), "e", sc)
 	if !q.Subject.IsZero() {
 		sel = sel.Where("e.subject_id = ?", q.Subject)

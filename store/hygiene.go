@@ -114,6 +114,7 @@ func (s *Store) StaleCustomers(ctx context.Context, sc crmtype.Scope, cutoff tim
 		Version      int64      `bun:"version"`
 		UpdatedAt    time.Time  `bun:"updated_at"`
 		LastPurchase string     `bun:"last_purchase"`
+		LastRecorded string     `bun:"last_recorded"`
 		LastEvent    string     `bun:"last_event"`
 	}
 	cutoff = cutoff.UTC()
@@ -122,9 +123,10 @@ func (s *Store) StaleCustomers(ctx context.Context, sc crmtype.Scope, cutoff tim
 	}
 	q := s.db.NewSelect().TableExpr("crm_customers AS c").Column("c.id", "c.name", "c.stage", "c.version", "c.updated_at").
 		ColumnExpr(last("crm_purchases", "occurred_at")+" AS last_purchase").
+		ColumnExpr(last("crm_purchases", "created_at")+" AS last_recorded").
 		ColumnExpr(last("crm_events", "occurred_at")+" AS last_event").
 		Where("c.deleted_at IS NULL").Where("c.updated_at < ?", cutoff).
-		Where("NOT EXISTS (SELECT 1 FROM crm_purchases AS p WHERE p.workspace_id = c.workspace_id AND p.customer_id = c.id AND p.occurred_at >= ?)", cutoff).
+		Where("NOT EXISTS (SELECT 1 FROM crm_purchases AS p WHERE p.workspace_id = c.workspace_id AND p.customer_id = c.id AND (p.occurred_at >= ? OR p.created_at >= ?))", cutoff, cutoff).
 		// Hygiene's own events are maintenance, not the customer's activity.
 		Where("NOT EXISTS (SELECT 1 FROM crm_events AS e WHERE e.workspace_id = c.workspace_id AND e.customer_id = c.id AND e.occurred_at >= ? AND e.type NOT IN (?))",
 			cutoff, bun.In([]string{customer.EventIdentityNormalised, customer.EventIdentityFlagged}))
@@ -137,7 +139,7 @@ func (s *Store) StaleCustomers(ctx context.Context, sc crmtype.Scope, cutoff tim
 	out := make([]customer.StaleCustomer, len(rows))
 	for i, r := range rows {
 		act := r.UpdatedAt.UTC()
-		for _, t := range []string{r.LastPurchase, r.LastEvent} {
+		for _, t := range []string{r.LastPurchase, r.LastRecorded, r.LastEvent} {
 			if tm, ok := parseDBTime(t); ok && tm.After(act) {
 				act = tm
 			}

@@ -23,6 +23,7 @@ import (
 const (
 	planEvents    = 1_000_000
 	planCustomers = 10_000 // 100 events each, half in each of two workspaces
+	planPurchases = 200_000
 )
 
 // planCustomer is the id of the n-th generated customer: the same text the
@@ -32,7 +33,7 @@ func planCustomer(n int) crmtype.ID {
 }
 
 // queryCapture is a bun query hook that keeps the statements run on
-// crm_events.
+// crm_events and crm_purchases.
 type queryCapture struct {
 	mu      sync.Mutex
 	queries []string
@@ -43,7 +44,7 @@ func (c *queryCapture) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) conte
 }
 
 func (c *queryCapture) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	if strings.Contains(e.Query, "crm_events") {
+	if strings.Contains(e.Query, "crm_events") || strings.Contains(e.Query, "crm_purchases") {
 		c.mu.Lock()
 		c.queries = append(c.queries, e.Query)
 		c.mu.Unlock()
@@ -59,11 +60,12 @@ func (c *queryCapture) take() []string {
 }
 
 // TestTimelinePlan fills crm_events with a million events of 10,000
-// customers in two workspaces and checks that the statement the store runs
-// for a timeline page of 50 (the first page, a later page, and a page
-// filtered by type) reads the customer's index, newest first, with no scan
-// of the table and no sort; and that the audit trail of a record without
-// an ID reads its partial index.
+// customers in two workspaces, and crm_purchases with 200,000 purchases of
+// theirs, and checks that each statement the store runs for a timeline
+// page of 50 (the first page, a later page, and a page filtered by type)
+// reads the customer's index of its table, newest first, with no scan of
+// the table and no sort; and that the audit trail of a record without an
+// ID reads its partial index.
 func TestTimelinePlan(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
@@ -85,8 +87,14 @@ func TestTimelinePlan(t *testing.T) {
 		first := capture.take()
 		page2, err := ev.Timeline(ctx, target, event.Query{Limit: 50, After: page.Next})
 		require.NoError(t, err)
-		require.Len(t, page2.Items, planEvents/planCustomers-50)
+		require.Len(t, page2.Items, 50)
 		require.True(t, page.Items[49].Time.After(page2.Items[0].Time), "newest first across pages")
+		kinds := map[string]int{}
+		for _, e := range append(page.Items, page2.Items...) {
+			kinds[e.Type]++
+		}
+		require.NotZero(t, kinds[customer.EventPurchaseRecorded], "purchases interleave with the log's events: %v", kinds)
+		require.NotZero(t, kinds[customer.EventCustomerUpdated], "%v", kinds)
 		second := capture.take()
 		_, err = ev.Timeline(ctx, target, event.Query{Limit: 50, Types: []string{customer.EventCustomerUpdated}})
 		require.NoError(t, err)
@@ -100,16 +108,22 @@ func TestTimelinePlan(t *testing.T) {
 		require.Equal(t, "attr-7", audit.Items[0].SubjectKey)
 		byKey := capture.take()
 
+		// Each statement, and the index it must read: the log's or the
+		// purchases' customer index.
+		timeline := []string{"crm_events_customer", "crm_purchases_customer"}
 		for _, c := range []struct {
-			name, index string
-			qs          []string
-		}{{"first page", "crm_events_customer", first}, {"next page", "crm_events_customer", second},
-			{"by type", "crm_events_customer", typed}, {"audit by key", "crm_events_subject_key", byKey}} {
-			require.Len(t, c.qs, 1, c.name)
-			if db.Dialect().Name() == dialect.PG {
-				checkPlanPostgres(t, db, c.name, c.index, c.qs[0])
-			} else {
-				checkPlanSQLite(t, db, c.name, c.index, c.qs[0])
+			name    string
+			indexes []string
+			qs      []string
+		}{{"first page", timeline, first}, {"next page", timeline, second},
+			{"by type", timeline[:1], typed}, {"audit by key", []string{"crm_events_subject_key"}, byKey}} {
+			require.Len(t, c.qs, len(c.indexes), c.name)
+			for i, q := range c.qs {
+				if db.Dialect().Name() == dialect.PG {
+					checkPlanPostgres(t, db, c.name, c.indexes[i], q)
+				} else {
+					checkPlanSQLite(t, db, c.name, c.indexes[i], q)
+				}
 			}
 		}
 	})
@@ -153,7 +167,7 @@ func fillEvents(t *testing.T, db *bun.DB) {
 SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END,
   (lpad(to_hex(i), 8, '0') || '-0000-7000-9000-' || lpad(to_hex(i), 12, '0'))::uuid,
   timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second',
-  CASE WHEN i %% 3 = 0 THEN 'customer.updated' ELSE 'purchase.recorded' END, 'customer',
+  CASE WHEN i %% 3 = 0 THEN 'customer.updated' ELSE 'identity.added' END, 'customer',
   cid, CASE WHEN i %% 50 = 49 THEN NULL ELSE cid END, 'user:1',
   '[{"field":"stage","before":"lead","after":"customer"}]',
   CASE WHEN i %% 1000 = 999 THEN 'attr-' || ((i / 1000) %% 20) ELSE '' END
@@ -167,12 +181,44 @@ INSERT INTO crm_events
 SELECT CASE WHEN (i %% %[2]d) %% 2 = 0 THEN 'acme' ELSE 'other' END,
   printf('%%08x-0000-7000-9000-%%012x', i, i),
   strftime('%%Y-%%m-%%d %%H:%%M:%%S+00:00', 1767225600 + i, 'unixepoch'),
-  CASE WHEN i %% 3 = 0 THEN 'customer.updated' ELSE 'purchase.recorded' END, 'customer',
+  CASE WHEN i %% 3 = 0 THEN 'customer.updated' ELSE 'identity.added' END, 'customer',
   printf('%%08x-0000-7000-8000-%%012x', i %% %[2]d, i %% %[2]d),
   CASE WHEN i %% 50 = 49 THEN NULL ELSE printf('%%08x-0000-7000-8000-%%012x', i %% %[2]d, i %% %[2]d) END,
   'user:1', '[{"field":"stage","before":"lead","after":"customer"}]',
   CASE WHEN i %% 1000 = 999 THEN 'attr-' || ((i / 1000) %% 20) ELSE '' END
 FROM g`, planEvents, planCustomers))
+	}
+	// The customers (the purchases' foreign key needs them) and 20
+	// purchases each, occurring between the customer's events.
+	if pg {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO crm_customers
+  (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
+SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  (lpad(to_hex(c), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(c), 12, '0'))::uuid,
+  'person', 'c' || c, 'c' || c, '\x00'::bytea, 'customer', 1, timestamptz '2026-01-01 00:00:00+00', timestamptz '2026-01-01 00:00:00+00'
+FROM generate_series(0, %[1]d - 1) AS c`, planCustomers),
+			fmt.Sprintf(`INSERT INTO crm_purchases
+  (workspace_id, id, customer_id, occurred_at, amount_minor, currency, created_at)
+SELECT CASE WHEN i %% %[2]d %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  (lpad(to_hex(i), 8, '0') || '-0000-7000-a000-' || lpad(to_hex(i), 12, '0'))::uuid,
+  (lpad(to_hex(i %% %[2]d), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(i %% %[2]d), 12, '0'))::uuid,
+  timestamptz '2026-01-01 00:00:00+00' + (i * 5 + 3) * interval '1 second', 100, 'EUR', timestamptz '2026-01-01 00:00:00+00'
+FROM generate_series(0, %[1]d - 1) AS i`, planPurchases, planCustomers))
+	} else {
+		stmts = append(stmts, fmt.Sprintf(`WITH RECURSIVE g(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM g WHERE c < %[1]d - 1)
+INSERT INTO crm_customers
+  (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
+SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END, printf('%%08x-0000-7000-8000-%%012x', c, c),
+  'person', 'c' || c, 'c' || c, x'00', 'customer', 1, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'
+FROM g`, planCustomers),
+			fmt.Sprintf(`WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < %[1]d - 1)
+INSERT INTO crm_purchases
+  (workspace_id, id, customer_id, occurred_at, amount_minor, currency, created_at)
+SELECT CASE WHEN (i %% %[2]d) %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  printf('%%08x-0000-7000-a000-%%012x', i, i),
+  printf('%%08x-0000-7000-8000-%%012x', i %% %[2]d, i %% %[2]d),
+  strftime('%%Y-%%m-%%d %%H:%%M:%%S+00:00', 1767225600 + i * 5 + 3, 'unixepoch'), 100, 'EUR', '2026-01-01 00:00:00+00:00'
+FROM g`, planPurchases, planCustomers))
 	}
 	stmts = append(stmts, defs...)
 	stmts = append(stmts, "ANALYZE")
@@ -208,6 +254,8 @@ func checkPlanSQLite(t *testing.T, db *bun.DB, name, index, query string) {
 	require.Contains(t, plan, "INDEX "+index+" ", name)
 	require.NotContains(t, plan, "SCAN e", name)
 	require.NotContains(t, plan, "SCAN crm_events", name)
+	require.NotContains(t, plan, "SCAN p\n", name)
+	require.NotContains(t, plan, "SCAN crm_purchases", name)
 	require.NotContains(t, plan, "TEMP B-TREE", name)
 }
 
@@ -240,7 +288,7 @@ func checkPlanPostgres(t *testing.T, db *bun.DB, name, index, query string) {
 		nodes = append(nodes, strings.TrimSpace(p.NodeType+" "+p.Relation+" "+p.IndexName))
 		require.NotEqual(t, "Sort", p.NodeType, "%s: the index should give the order", name)
 		require.NotEqual(t, "Incremental Sort", p.NodeType, name)
-		if p.Relation == "crm_events" {
+		if p.Relation == "crm_events" || p.Relation == "crm_purchases" {
 			require.NotEqual(t, "Seq Scan", p.NodeType, name)
 		}
 		if p.IndexName == index {

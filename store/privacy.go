@@ -185,6 +185,53 @@ func (s *Store) eraseReferences(ctx context.Context, sc crmtype.Scope, id crmtyp
 		}
 		rep.Scrubbed[ref.Table], _ = res.RowsAffected()
 	}
+	return s.erasePurchaseBatches(ctx, sc, id, opts.DeletePurchases)
+}
+
+// erasePurchaseBatches treats customer id's entries in the log's
+// purchases.recorded events as its purchase rows were treated: dropped
+// when they were deleted, otherwise stripped of the fields the registry
+// scrubs from crm_purchases.
+func (s *Store) erasePurchaseBatches(ctx context.Context, sc crmtype.Scope, id crmtype.ID, drop bool) error {
+	var rows []eventRow
+	q := s.db.NewSelect().Model(&rows).Column("e.seq", "e.changes").
+		Where("e.type = ?", customer.EventPurchasesRecorded).Where("CAST(e.changes AS TEXT) LIKE ?", "%"+id.String()+"%")
+	if err := where(q, "e", sc).Scan(ctx); err != nil {
+		return fmt.Errorf("erase purchase events: %w", err)
+	}
+	var scrub map[string]any
+	for _, ref := range customerRefs {
+		if ref.Purchases {
+			scrub = ref.Scrub
+		}
+	}
+	for _, r := range rows {
+		var chs []crmtype.Change
+		if err := json.Unmarshal([]byte(r.Changes), &chs); err != nil {
+			return fmt.Errorf("erase purchase events: decode event %d: %w", r.Seq, err)
+		}
+		kept := chs[:0]
+		for _, c := range chs {
+			m, _ := c.After.(map[string]any)
+			if m["customer_id"] == id.String() {
+				if drop {
+					continue
+				}
+				for f := range scrub {
+					delete(m, f)
+				}
+			}
+			kept = append(kept, c)
+		}
+		b, err := json.Marshal(kept)
+		if err != nil {
+			return err
+		}
+		u := s.db.NewUpdate().Model((*eventRow)(nil)).Set("changes = ?", string(b)).Where("e.seq = ?", r.Seq)
+		if _, err := where(u, "e", sc).Exec(ctx); err != nil {
+			return fmt.Errorf("erase purchase events: %w", err)
+		}
+	}
 	return nil
 }
 

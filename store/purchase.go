@@ -26,6 +26,7 @@ type purchaseRow struct {
 	OrderID     *string    `bun:"order_id"`
 	Description string     `bun:"description"`
 	CreatedAt   time.Time  `bun:"created_at"`
+	RecordedBy  string     `bun:"recorded_by"`
 }
 
 func (r *purchaseRow) toPurchase() *customer.Purchase {
@@ -36,6 +37,15 @@ func (r *purchaseRow) toPurchase() *customer.Purchase {
 		p.OrderID = *r.OrderID
 	}
 	return p
+}
+
+// purchaseEvent is the purchase.recorded event a purchase row stands for
+// on its customer's timeline and in its audit trail.
+func (r *purchaseRow) purchaseEvent(ws crmtype.WorkspaceID) crmtype.Event {
+	p := r.toPurchase()
+	return crmtype.Event{ID: p.ID, Workspace: ws, Time: p.OccurredAt, Type: customer.EventPurchaseRecorded,
+		SubjectType: customer.SubjectPurchase, Subject: p.ID, Customer: p.CustomerID, Actor: r.RecordedBy,
+		Changes: customer.PurchaseChanges(p)}
 }
 
 // InsertPurchases implements customer.Store.
@@ -52,7 +62,7 @@ func (s *Store) InsertPurchases(ctx context.Context, sc crmtype.Scope, ps []*cus
 			customers[p.CustomerID] = true
 			rows[i] = purchaseRow{WorkspaceID: string(sc.Workspace), ID: p.ID, CustomerID: p.CustomerID,
 				OccurredAt: p.OccurredAt, AmountMinor: p.Amount.Minor, Currency: p.Amount.Currency,
-				Quantity: p.Quantity, Channel: p.Channel, Description: p.Description, CreatedAt: p.CreatedAt}
+				Quantity: p.Quantity, Channel: p.Channel, Description: p.Description, CreatedAt: p.CreatedAt, RecordedBy: sc.Actor}
 			if p.OrderID != "" {
 				if orders[p.OrderID] {
 					return &crmtype.ConflictError{Resource: "purchase", Field: "order_id", Value: p.OrderID, Reason: "is given twice"}
@@ -82,12 +92,10 @@ func (s *Store) InsertPurchases(ctx context.Context, sc crmtype.Scope, ps []*cus
 			}
 			return mapError(err)
 		}
-		evs := make([]crmtype.Event, len(ps))
-		for i, p := range ps {
-			evs[i] = crmtype.Event{Time: p.CreatedAt, Type: customer.EventPurchaseRecorded, SubjectType: customer.SubjectPurchase,
-				Subject: p.ID, Customer: p.CustomerID, Changes: customer.PurchaseChanges(p)}
-		}
-		return tx.appendEvents(ctx, sc, evs)
+		// One event for the batch: the timeline and the audit trail read
+		// each purchase from its row (purchaseEvent).
+		return tx.appendEvents(ctx, sc, []crmtype.Event{{Time: ps[0].CreatedAt, Type: customer.EventPurchasesRecorded,
+			SubjectType: customer.SubjectPurchase, Changes: customer.PurchaseBatchChanges(ps)}})
 	})
 }
 
