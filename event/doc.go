@@ -6,6 +6,13 @@
 // the change they record; this package only reads them, moves consumer
 // cursors and prunes by age.
 //
+// Recorded purchases are the one bulk record: a call that records
+// purchases appends one "purchases.recorded" event listing them all (what
+// the outbox delivers), and the timeline and audit trail show each
+// purchase as a "purchase.recorded" entry read from the purchase itself,
+// placed at the time the purchase occurred. Merged into the log's events
+// newest first, with the same cursor paging.
+//
 // The outbox delivers every committed event at least once, in a stable
 // order, to each named consumer: Next leases a batch to one worker at a
 // time, Ack moves the consumer's cursor past it, and a batch not
