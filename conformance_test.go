@@ -93,7 +93,8 @@ func custIDs(cs []*customer.Customer) []crmtype.ID {
 
 // crmTables are the tables that hold a workspace's rows.
 var crmTables = []string{"crm_workspaces", "crm_customers", "crm_identities", "crm_customer_tags",
-	"crm_attribute_defs", "crm_purchases", "crm_customer_search"}
+	"crm_attribute_defs", "crm_purchases", "crm_customer_search", "crm_conversations", "crm_interactions",
+	"crm_templates", "crm_tasks", "crm_task_reminders"}
 
 // dumpWorkspace reads every row of workspace ws from every crm_ table, each
 // row rendered as text, in a stable order: a byte-level picture of the

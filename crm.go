@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/kehu/crm/analysis"
+	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
@@ -49,11 +51,16 @@ type Config struct {
 	// OutboxLease is how long a batch from Events.Next stays with the worker
 	// that took it before it is delivered again. Default: one minute.
 	OutboxLease time.Duration
+	// Communication configures every workspace's Communication service:
+	// the Sender that delivers outbound messages, body limits, the
+	// reminder lease. Its Clock is ignored: Clock above applies.
+	Communication communication.Config
 }
 
 // EventTypes lists every event type the SDK records.
 func EventTypes() []string {
-	return append([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes...)
+	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
+		communication.InteractionEventTypes, communication.TaskEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out
@@ -63,6 +70,7 @@ type Client struct {
 	store *store.Store
 	clock crmtype.Clock
 	lease time.Duration
+	comm  communication.Config
 }
 
 // New returns a Client over db, which must use bun's sqlitedialect or
@@ -93,7 +101,9 @@ func New(db *bun.DB, cfg *Config) (*Client, error) {
 		return nil, fmt.Errorf("crm: new: unsupported dialect %s; use SQLite or PostgreSQL", db.Dialect().Name())
 	}
 	clock := crmtype.StoredClock(cfg.Clock)
-	return &Client{db: db, store: store.New(db), clock: clock, lease: cfg.OutboxLease}, nil
+	comm := cfg.Communication
+	comm.Clock = clock
+	return &Client{db: db, store: store.New(db), clock: clock, lease: cfg.OutboxLease, comm: comm}, nil
 }
 
 // Migrate creates or updates the crm_ tables. It is safe to run on every
@@ -116,7 +126,7 @@ func (c *Client) Migrate(ctx context.Context) error {
 // connection, a call through c would wait for the transaction to end.
 func (c *Client) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Client) error) error {
 	return c.store.RunInTx(ctx, func(ctx context.Context, tx *store.Store) error {
-		return fn(ctx, &Client{store: tx, clock: c.clock, lease: c.lease})
+		return fn(ctx, &Client{store: tx, clock: c.clock, lease: c.lease, comm: c.comm})
 	})
 }
 
@@ -134,7 +144,7 @@ func (c *Client) Subscribe(fn func(crmtype.Event)) (cancel func()) {
 // WithTx returns a client whose calls run in the host's transaction tx, so
 // CRM writes commit or roll back with the host's own.
 func (c *Client) WithTx(tx bun.Tx) *Client {
-	return &Client{store: c.store.WithDB(tx), clock: c.clock, lease: c.lease}
+	return &Client{store: c.store.WithDB(tx), clock: c.clock, lease: c.lease, comm: c.comm}
 }
 
 // Workspace returns the services of workspace id. It does not touch the
@@ -142,13 +152,15 @@ func (c *Client) WithTx(tx bun.Tx) *Client {
 // every call return an error matching ErrNoWorkspace.
 func (c *Client) Workspace(id string) *Workspace {
 	w := crmtype.WorkspaceID(id)
+	customers := customer.NewService(c.store, w, c.clock)
 	return &Workspace{
-		ID:        w,
-		Customers: customer.NewService(c.store, w, c.clock),
-		Events:    event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
-		Privacy:   privacy.NewService(c.store, w, c.clock),
-		Analysis:  analysis.NewService(c.store, w),
-		client:    c,
+		ID:            w,
+		Customers:     customers,
+		Communication: communication.NewService(c.store, customers, w, c.comm),
+		Events:        event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
+		Privacy:       privacy.NewService(c.store, w, c.clock),
+		Analysis:      analysis.NewService(c.store, w),
+		client:        c,
 	}
 }
 
@@ -158,6 +170,10 @@ type Workspace struct {
 	// Customers manages people and companies, identities, custom attributes
 	// and purchases.
 	Customers *customer.Service
+	// Communication records every exchange with customers (interactions
+	// and their conversations), renders and sends templated messages, and
+	// keeps tasks and reminders.
+	Communication *communication.Service
 	// Events reads the event log: customer timelines, audit trails, and the
 	// outbox for the host's consumers.
 	Events *event.Service

@@ -1,6 +1,10 @@
 package crmtype
 
-import "time"
+import (
+	"reflect"
+	"sort"
+	"time"
+)
 
 // Event records one state change. Every write of every module appends its
 // events in the same transaction as the change, so a change that rolls back
@@ -34,3 +38,42 @@ type Change struct {
 // EventWorkspaceSettingsUpdated is recorded when a workspace's settings
 // change; its Changes name the settings.
 const EventWorkspaceSettingsUpdated = "workspace.settings_updated"
+
+// DiffFields returns the changes from before to after, field by field,
+// sorted by field name: a field present in one map only is set or cleared,
+// one whose values differ is changed; values are compared deeply, and nil,
+// "" and an empty []any count as one empty value. A nil before gives every
+// non-empty field of after.
+func DiffFields(before, after map[string]any) []Change {
+	keys := make([]string, 0, len(after)+len(before))
+	for k := range after {
+		keys = append(keys, k)
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []Change
+	for _, k := range keys {
+		bv, av := before[k], after[k]
+		if isEmpty(bv) && isEmpty(av) || reflect.DeepEqual(bv, av) {
+			continue
+		}
+		out = append(out, Change{Field: k, Before: bv, After: av})
+	}
+	return out
+}
+
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	}
+	return false
+}

@@ -2,7 +2,6 @@ package customer
 
 import (
 	"reflect"
-	"sort"
 
 	"github.com/kehu/crm/crmtype"
 )
@@ -91,25 +90,7 @@ func Diff(before, after *Customer) []crmtype.Change {
 	if before != nil {
 		b = fields(before)
 	}
-	a := fields(after)
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var out []crmtype.Change
-	for _, k := range keys {
-		bv, av := b[k], a[k]
-		if isEmpty(bv) && isEmpty(av) || reflect.DeepEqual(bv, av) {
-			continue
-		}
-		out = append(out, crmtype.Change{Field: k, Before: bv, After: av})
-	}
+	out := crmtype.DiffFields(b, fields(after))
 	if before == nil && len(after.Identities) > 0 {
 		ids := make([]any, len(after.Identities))
 		for i, id := range after.Identities {
@@ -203,16 +184,4 @@ func AttributeChanges(before *AttributeDef, d AttributeDef) []crmtype.Change {
 		out = append(out, crmtype.Change{Field: k, Before: b[k], After: a[k]})
 	}
 	return out
-}
-
-func isEmpty(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case string:
-		return x == ""
-	case []any:
-		return len(x) == 0
-	}
-	return false
 }

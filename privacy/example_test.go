@@ -97,12 +97,16 @@ func ExampleService_Export() {
 		fmt.Println("identity:", id.Value)
 	}
 	// Output:
+	// crm_conversations: 0
 	// crm_customer_search: 1
 	// crm_customer_tags: 1
 	// crm_customers: 1
 	// crm_events: 1
 	// crm_identities: 2
+	// crm_interactions: 0
 	// crm_purchases: 1
+	// crm_task_reminders: 0
+	// crm_tasks: 0
 	// identity: zhang.san@example.cn
 	// identity: +8613800138000
 }

@@ -474,6 +474,15 @@ func (s *Store) PurgeCustomer(ctx context.Context, sc crmtype.Scope, id crmtype.
 		if err := tx.eraseReferences(ctx, sc, id, privacy.EraseOptions{DeletePurchases: true}, &rep); err != nil {
 			return err
 		}
+		for _, ref := range customerRefs {
+			if ref.Unlink {
+				q := tx.db.NewUpdate().TableExpr("? AS x", bun.Ident(ref.Table)).Set("? = NULL", bun.Ident(ref.Column)).
+					Where("x.? = ?", bun.Ident(ref.Column), id)
+				if _, err := where(q, "x", sc).Exec(ctx); err != nil {
+					return fmt.Errorf("purge: unlink %s: %w", ref.Table, err)
+				}
+			}
+		}
 		res, err := where(tx.db.NewDelete().Model((*customerRow)(nil)).Where("c.id = ?", id), "c", sc).Exec(ctx)
 		if err != nil {
 			if constraintKind(err) == "foreign_key" {

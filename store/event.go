@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
@@ -136,19 +137,101 @@ func eventPage(ctx context.Context, sc crmtype.Scope, list string, q *bun.Select
 	return page, err
 }
 
-// timelineCursor is a timeline page's position in its two streams: the
-// log's events of the customer (by seq) and the customer's purchases (by
-// occurred_at and id). A zero position means none of that stream was shown.
-type timelineCursor struct {
-	Workspace string     `json:"w"`
-	Customer  crmtype.ID `json:"c"`
-	Seq       int64      `json:"s,omitempty"`
-	At        *time.Time `json:"t,omitempty"`
-	ID        crmtype.ID `json:"i,omitzero"`
+// A timeline merges, newest first, the customer's events in the log with
+// the rows of the tables listed in timelineSources: records kept in bulk
+// (purchases, interactions) appear on the timeline from their own rows,
+// each read through its table's (workspace_id, customer_id, occurred_at,
+// id) index, while the log holds one event per batch of them.
+
+// streamPos is a position in a source: the last entry shown.
+type streamPos struct {
+	At time.Time  `json:"t"`
+	ID crmtype.ID `json:"i"`
 }
 
-// Timeline implements event.Store. It merges, newest first, the customer's
-// events in the log with its purchases, each read from its own index.
+// timelineCursor is a timeline page's position in each stream: the log (by
+// seq; 0 when none of it was shown) and each source (absent when none of
+// it was shown).
+type timelineCursor struct {
+	Workspace string               `json:"w"`
+	Customer  crmtype.ID           `json:"c"`
+	Seq       int64                `json:"s,omitempty"`
+	Pos       map[string]streamPos `json:"p,omitempty"`
+}
+
+// timelineEntry is an entry of a stream with its position.
+type timelineEntry struct {
+	ev  crmtype.Event
+	seq int64
+	pos streamPos
+}
+
+// timelineSource is a table whose rows are timeline entries of one type.
+type timelineSource struct {
+	name string // its key in the cursor
+	typ  string // the event type of its entries
+	// read returns up to limit entries of customer cust after pos (nil: from
+	// the newest), newest first, within q's time window.
+	read func(ctx context.Context, s *Store, sc crmtype.Scope, cust crmtype.ID, q event.Query, pos *streamPos, limit int) ([]timelineEntry, error)
+	// row returns the entry of the row with id, ok false when there is none.
+	row func(ctx context.Context, s *Store, sc crmtype.Scope, id crmtype.ID) (crmtype.Event, bool, error)
+}
+
+var timelineSources = []timelineSource{
+	{name: "p", typ: customer.EventPurchaseRecorded,
+		read: func(ctx context.Context, s *Store, sc crmtype.Scope, cust crmtype.ID, q event.Query, pos *streamPos, limit int) ([]timelineEntry, error) {
+			sel := where(s.db.NewSelect().Model((*purchaseRow)(nil)).Where("p.customer_id = ?", cust), "p", sc)
+			return readSource(ctx, sel, "p", q, pos, limit, func(r *purchaseRow) crmtype.Event { return r.purchaseEvent(sc.Workspace) })
+		},
+		row: func(ctx context.Context, s *Store, sc crmtype.Scope, id crmtype.ID) (crmtype.Event, bool, error) {
+			var rows []purchaseRow
+			err := where(s.db.NewSelect().Model(&rows).Where("p.id = ?", id), "p", sc).Scan(ctx)
+			if err != nil || len(rows) == 0 {
+				return crmtype.Event{}, false, err
+			}
+			return rows[0].purchaseEvent(sc.Workspace), true, nil
+		}},
+	{name: "i", typ: communication.EventInteractionRecorded,
+		read: func(ctx context.Context, s *Store, sc crmtype.Scope, cust crmtype.ID, q event.Query, pos *streamPos, limit int) ([]timelineEntry, error) {
+			sel := where(s.db.NewSelect().Model((*interactionRow)(nil)).Where("i.customer_id = ?", cust), "i", sc)
+			return readSource(ctx, sel, "i", q, pos, limit, func(r *interactionRow) crmtype.Event { return r.interactionEvent(sc.Workspace) })
+		},
+		row: func(ctx context.Context, s *Store, sc crmtype.Scope, id crmtype.ID) (crmtype.Event, bool, error) {
+			var rows []interactionRow
+			err := where(s.db.NewSelect().Model(&rows).Where("i.id = ?", id), "i", sc).Scan(ctx)
+			if err != nil || len(rows) == 0 {
+				return crmtype.Event{}, false, err
+			}
+			return rows[0].interactionEvent(sc.Workspace), true, nil
+		}},
+}
+
+// readSource reads one source's entries for a timeline page: sel (of
+// alias, filtered to the customer) ordered by occurred_at and id, newest
+// first, after pos.
+func readSource[T any](ctx context.Context, sel *bun.SelectQuery, alias string, q event.Query, pos *streamPos, limit int, entry func(*T) crmtype.Event) ([]timelineEntry, error) {
+	if !q.From.IsZero() {
+		sel = sel.Where("?.occurred_at >= ?", bun.Ident(alias), q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		sel = sel.Where("?.occurred_at < ?", bun.Ident(alias), q.To.UTC())
+	}
+	if pos != nil {
+		sel = sel.Where("(?.occurred_at, ?.id) < (?, ?)", bun.Ident(alias), bun.Ident(alias), pos.At, pos.ID)
+	}
+	var rows []T
+	if err := sel.OrderExpr("?.occurred_at DESC, ?.id DESC", bun.Ident(alias), bun.Ident(alias)).Limit(int64(limit)).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]timelineEntry, len(rows))
+	for i := range rows {
+		e := entry(&rows[i])
+		out[i] = timelineEntry{ev: e, pos: streamPos{At: e.Time, ID: e.Subject}}
+	}
+	return out, nil
+}
+
+// Timeline implements event.Store.
 func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, cust crmtype.ID, q event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
 	var page crmtype.Page[crmtype.Event]
 	cur := timelineCursor{Workspace: string(sc.Workspace), Customer: cust}
@@ -160,6 +243,8 @@ func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, cust crmtype.ID,
 			return page, crmtype.Invalid("cursor", "belongs to another list")
 		}
 	}
+	// The streams, each read one entry beyond the page.
+	streams := make([][]timelineEntry, 1+len(timelineSources))
 	evq := where(s.db.NewSelect().Model((*eventRow)(nil)).Where("e.customer_id = ?", cust), "e", sc)
 	if len(q.Types) > 0 {
 		evq = evq.Where("e.type IN (?)", bun.In(q.Types))
@@ -177,64 +262,64 @@ func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, cust crmtype.ID,
 	if err := evq.Model(&evs).ColumnExpr("e.*").OrderExpr("e.seq DESC").Limit(int64(limit + 1)).Scan(ctx); err != nil {
 		return page, err
 	}
-	var ps []purchaseRow
-	if len(q.Types) == 0 || slices.Contains(q.Types, customer.EventPurchaseRecorded) {
-		pq := where(s.db.NewSelect().Model(&ps).Where("p.customer_id = ?", cust), "p", sc)
-		if !q.From.IsZero() {
-			pq = pq.Where("p.occurred_at >= ?", q.From.UTC())
-		}
-		if !q.To.IsZero() {
-			pq = pq.Where("p.occurred_at < ?", q.To.UTC())
-		}
-		if cur.At != nil {
-			pq = pq.Where("(p.occurred_at, p.id) < (?, ?)", *cur.At, cur.ID)
-		}
-		if err := pq.OrderExpr("p.occurred_at DESC, p.id DESC").Limit(int64(limit + 1)).Scan(ctx); err != nil {
+	for i := range evs {
+		e, err := evs[i].toEvent()
+		if err != nil {
 			return page, err
 		}
+		streams[0] = append(streams[0], timelineEntry{ev: e, seq: evs[i].Seq})
 	}
-	i, j := 0, 0
-	for len(page.Items) < limit && (i < len(evs) || j < len(ps)) {
-		if j == len(ps) || (i < len(evs) && !evs[i].OccurredAt.Before(ps[j].OccurredAt)) {
-			e, err := evs[i].toEvent()
-			if err != nil {
-				return page, err
-			}
-			page.Items = append(page.Items, e)
-			cur.Seq = evs[i].Seq
-			i++
+	for k, src := range timelineSources {
+		if len(q.Types) > 0 && !slices.Contains(q.Types, src.typ) {
 			continue
 		}
-		page.Items = append(page.Items, ps[j].purchaseEvent(sc.Workspace))
-		at := ps[j].OccurredAt.UTC()
-		cur.At, cur.ID = &at, ps[j].ID
-		j++
+		var pos *streamPos
+		if p, ok := cur.Pos[src.name]; ok {
+			pos = &p
+		}
+		entries, err := src.read(ctx, s, sc, cust, q, pos, limit+1)
+		if err != nil {
+			return page, err
+		}
+		streams[k+1] = entries
 	}
-	if i < len(evs) || j < len(ps) {
-		page.Next = crmtype.EncodeCursor(cur)
+	// Merge newest first; on a tie the log, then the sources in order.
+	heads := make([]int, len(streams))
+	for len(page.Items) < limit {
+		best := -1
+		for k, st := range streams {
+			if heads[k] < len(st) && (best < 0 || st[heads[k]].ev.Time.After(streams[best][heads[best]].ev.Time)) {
+				best = k
+			}
+		}
+		if best < 0 {
+			break
+		}
+		e := streams[best][heads[best]]
+		heads[best]++
+		page.Items = append(page.Items, e.ev)
+		if best == 0 {
+			cur.Seq = e.seq
+		} else {
+			if cur.Pos == nil {
+				cur.Pos = map[string]streamPos{}
+			}
+			cur.Pos[timelineSources[best-1].name] = e.pos
+		}
+	}
+	for k, st := range streams {
+		if heads[k] < len(st) {
+			page.Next = crmtype.EncodeCursor(cur)
+			break
+		}
 	}
 	return page, nil
 }
 
-// Audit implements event.Store.
+// Audit implements event.Store. The history of a record kept in bulk (a
+// purchase, an interaction) ends with the entry its row stands for, after
+// the log's events about it.
 func (s *Store) Audit(ctx context.Context, sc crmtype.Scope, q event.AuditQuery, limit int) (crmtype.Page[crmtype.Event], error) {
-	if !q.Subject.IsZero() && (q.SubjectType == "" || q.SubjectType == customer.SubjectPurchase) && q.After == "" {
-		// A purchase is never changed once recorded: its history is its
-		// recording, read from its row.
-		var ps []purchaseRow
-		if err := where(s.db.NewSelect().Model(&ps).Where("p.id = ?", q.Subject), "p", sc).Scan(ctx); err != nil {
-			return crmtype.Page[crmtype.Event]{}, err
-		}
-		if len(ps) == 1 {
-			var page crmtype.Page[crmtype.Event]
-			e := ps[0].purchaseEvent(sc.Workspace)
-			if (len(q.Types) == 0 || slices.Contains(q.Types, e.Type)) && (q.Actor == "" || q.Actor == e.Actor) &&
-				(q.From.IsZero() || !e.Time.Before(q.From)) && (q.To.IsZero() || e.Time.Before(q.To)) {
-				page.Items = []crmtype.Event{e}
-			}
-			return page, nil
-		}
-	}
 	sel := where(s.db.NewSelect().Model((*eventRow)(nil)), "e", sc)
 	if !q.Subject.IsZero() {
 		sel = sel.Where("e.subject_id = ?", q.Subject)
@@ -250,7 +335,30 @@ func (s *Store) Audit(ctx context.Context, sc crmtype.Scope, q event.AuditQuery,
 		sel = sel.Where("e.actor = ?", q.Actor)
 	}
 	list := fmt.Sprintf("audit:%s:%s:%s:%s", q.Subject, q.SubjectKey, q.SubjectType, q.Actor)
-	return eventPage(ctx, sc, list, sel, q.Query, limit)
+	page, err := eventPage(ctx, sc, list, sel, q.Query, limit)
+	if err != nil || q.Subject.IsZero() || page.Next != "" {
+		return page, err
+	}
+	for _, src := range timelineSources {
+		e, ok, err := src.row(ctx, s, sc, q.Subject)
+		if err != nil {
+			return page, err
+		}
+		if !ok {
+			continue
+		}
+		if (q.SubjectType == "" || q.SubjectType == e.SubjectType) && (len(q.Types) == 0 || slices.Contains(q.Types, e.Type)) &&
+			(q.Actor == "" || q.Actor == e.Actor) && (q.From.IsZero() || !e.Time.Before(q.From)) && (q.To.IsZero() || e.Time.Before(q.To)) {
+			if len(page.Items) < limit {
+				page.Items = append(page.Items, e)
+			} else {
+				// One more page, past every event of the log (seq >= 1).
+				page.Next = crmtype.EncodeCursor(seqCursor{Workspace: string(sc.Workspace), List: list, Seq: 1})
+			}
+		}
+		break
+	}
+	return page, nil
 }
 
 type consumerRow struct {

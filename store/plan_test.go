@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/kehu/crm"
+	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
@@ -32,11 +33,12 @@ func planCustomer(n int) crmtype.ID {
 	return crmtype.MustParseID(fmt.Sprintf("%08x-0000-7000-8000-%012x", n, n))
 }
 
-// queryCapture is a bun query hook that keeps the statements run on
-// crm_events and crm_purchases.
+// queryCapture is a bun query hook that keeps the statements run on the
+// tables it names (default crm_events and crm_purchases).
 type queryCapture struct {
-	mu      sync.Mutex
-	queries []string
+	match, also string
+	mu          sync.Mutex
+	queries     []string
 }
 
 func (c *queryCapture) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
@@ -44,7 +46,11 @@ func (c *queryCapture) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) conte
 }
 
 func (c *queryCapture) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	if strings.Contains(e.Query, "crm_events") || strings.Contains(e.Query, "crm_purchases") {
+	match, also := c.match, c.also
+	if match == "" {
+		match, also = "crm_events", "crm_purchases"
+	}
+	if strings.Contains(e.Query, match) || strings.Contains(e.Query, also) {
 		c.mu.Lock()
 		c.queries = append(c.queries, e.Query)
 		c.mu.Unlock()
@@ -190,14 +196,9 @@ FROM g`, planEvents, planCustomers))
 	}
 	// The customers (the purchases' foreign key needs them) and 20
 	// purchases each, occurring between the customer's events.
+	stmts = append(stmts, planCustomersSQL(pg))
 	if pg {
-		stmts = append(stmts, fmt.Sprintf(`INSERT INTO crm_customers
-  (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
-SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END,
-  (lpad(to_hex(c), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(c), 12, '0'))::uuid,
-  'person', 'c' || c, 'c' || c, '\x00'::bytea, 'customer', 1, timestamptz '2026-01-01 00:00:00+00', timestamptz '2026-01-01 00:00:00+00'
-FROM generate_series(0, %[1]d - 1) AS c`, planCustomers),
-			fmt.Sprintf(`INSERT INTO crm_purchases
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO crm_purchases
   (workspace_id, id, customer_id, occurred_at, amount_minor, currency, created_at)
 SELECT CASE WHEN i %% %[2]d %% 2 = 0 THEN 'acme' ELSE 'other' END,
   (lpad(to_hex(i), 8, '0') || '-0000-7000-a000-' || lpad(to_hex(i), 12, '0'))::uuid,
@@ -205,13 +206,7 @@ SELECT CASE WHEN i %% %[2]d %% 2 = 0 THEN 'acme' ELSE 'other' END,
   timestamptz '2026-01-01 00:00:00+00' + (i * 5 + 3) * interval '1 second', 100, 'EUR', timestamptz '2026-01-01 00:00:00+00'
 FROM generate_series(0, %[1]d - 1) AS i`, planPurchases, planCustomers))
 	} else {
-		stmts = append(stmts, fmt.Sprintf(`WITH RECURSIVE g(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM g WHERE c < %[1]d - 1)
-INSERT INTO crm_customers
-  (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
-SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END, printf('%%08x-0000-7000-8000-%%012x', c, c),
-  'person', 'c' || c, 'c' || c, x'00', 'customer', 1, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'
-FROM g`, planCustomers),
-			fmt.Sprintf(`WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < %[1]d - 1)
+		stmts = append(stmts, fmt.Sprintf(`WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < %[1]d - 1)
 INSERT INTO crm_purchases
   (workspace_id, id, customer_id, occurred_at, amount_minor, currency, created_at)
 SELECT CASE WHEN (i %% %[2]d) %% 2 = 0 THEN 'acme' ELSE 'other' END,
@@ -237,6 +232,26 @@ FROM g`, planPurchases, planCustomers))
 	}
 }
 
+// planCustomersSQL inserts the planCustomers customers the generated rows
+// refer to: customer n is planCustomer(n), of workspace "acme" when n is
+// even, "other" when odd.
+func planCustomersSQL(pg bool) string {
+	if pg {
+		return fmt.Sprintf(`INSERT INTO crm_customers
+  (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
+SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  (lpad(to_hex(c), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(c), 12, '0'))::uuid,
+  'person', 'c' || c, 'c' || c, '\x00'::bytea, 'customer', 1, timestamptz '2026-01-01 00:00:00+00', timestamptz '2026-01-01 00:00:00+00'
+FROM generate_series(0, %[1]d - 1) AS c`, planCustomers)
+	}
+	return fmt.Sprintf(`WITH RECURSIVE g(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM g WHERE c < %[1]d - 1)
+INSERT INTO crm_customers
+  (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
+SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END, printf('%%08x-0000-7000-8000-%%012x', c, c),
+  'person', 'c' || c, 'c' || c, x'00', 'customer', 1, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'
+FROM g`, planCustomers)
+}
+
 func checkPlanSQLite(t *testing.T, db *bun.DB, name, index, query string) {
 	rows, err := db.DB.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query)
 	require.NoError(t, err)
@@ -256,6 +271,8 @@ func checkPlanSQLite(t *testing.T, db *bun.DB, name, index, query string) {
 	require.NotContains(t, plan, "SCAN crm_events", name)
 	require.NotContains(t, plan, "SCAN p\n", name)
 	require.NotContains(t, plan, "SCAN crm_purchases", name)
+	require.NotContains(t, plan, "SCAN i\n", name)
+	require.NotContains(t, plan, "SCAN v\n", name)
 	require.NotContains(t, plan, "TEMP B-TREE", name)
 }
 
@@ -288,7 +305,7 @@ func checkPlanPostgres(t *testing.T, db *bun.DB, name, index, query string) {
 		nodes = append(nodes, strings.TrimSpace(p.NodeType+" "+p.Relation+" "+p.IndexName))
 		require.NotEqual(t, "Sort", p.NodeType, "%s: the index should give the order", name)
 		require.NotEqual(t, "Incremental Sort", p.NodeType, name)
-		if p.Relation == "crm_events" || p.Relation == "crm_purchases" {
+		if strings.HasPrefix(p.Relation, "crm_") {
 			require.NotEqual(t, "Seq Scan", p.NodeType, name)
 		}
 		if p.IndexName == index {
@@ -297,4 +314,153 @@ func checkPlanPostgres(t *testing.T, db *bun.DB, name, index, query string) {
 	})
 	t.Logf("%s:\n%s\n%s", name, query, strings.Join(nodes, " > "))
 	require.True(t, usesIndex, "%s: %s is not used", name, index)
+}
+
+const (
+	planInteractions  = 1_000_000
+	planConversations = 100_000 // 10 interactions each, 10 per customer
+)
+
+// TestConversationPlan fills crm_interactions with a million interactions
+// in 100,000 conversations of 10,000 customers in two workspaces, and
+// checks that a customer's conversation list, a conversation's messages, a
+// customer's interactions and the interactions on a timeline page are each
+// one statement that reads its index in order: no scan, no sort.
+func TestConversationPlan(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		start := time.Now()
+		fillInteractions(t, db)
+		t.Logf("%d interactions inserted and analysed in %v", planInteractions, time.Since(start).Round(time.Millisecond))
+
+		capture := &queryCapture{match: "crm_interactions", also: "crm_conversations"}
+		db.AddQueryHook(capture)
+		client, err := crm.New(db, nil)
+		require.NoError(t, err)
+		target := planCustomer(4242) // even: workspace "acme"
+		com := client.Workspace("acme").Communication
+
+		convs, err := com.Conversations(ctx, target, communication.ListParams{Limit: 5})
+		require.NoError(t, err)
+		require.Len(t, convs.Items, 5)
+		require.Equal(t, 10, convs.Items[0].Messages)
+		first := capture.take()
+		convs2, err := com.Conversations(ctx, target, communication.ListParams{Limit: 5, After: convs.Next})
+		require.NoError(t, err)
+		require.Len(t, convs2.Items, 5)
+		require.True(t, convs.Items[4].LastAt.After(convs2.Items[0].LastAt))
+		second := capture.take()
+		msgs, err := com.Messages(ctx, convs.Items[0].ID, communication.ListParams{Limit: 50})
+		require.NoError(t, err)
+		require.Len(t, msgs.Items, 10)
+		messages := capture.take()
+		ins, err := com.Interactions(ctx, communication.InteractionListParams{CustomerID: target, Limit: 50})
+		require.NoError(t, err)
+		require.Len(t, ins.Items, 50)
+		list := capture.take()
+		tl, err := client.Workspace("acme").Events.Timeline(ctx, target, event.Query{Limit: 50,
+			Types: []string{communication.EventInteractionRecorded}})
+		require.NoError(t, err)
+		require.Len(t, tl.Items, 50)
+		timeline := capture.take()
+
+		for _, c := range []struct {
+			name, index string
+			qs          []string
+		}{{"conversations", "crm_conversations_customer", first}, {"conversations, next page", "crm_conversations_customer", second},
+			{"messages", "crm_interactions_conversation", messages}, {"interactions", "crm_interactions_customer", list},
+			{"timeline", "crm_interactions_customer", timeline}} {
+			require.Len(t, c.qs, 1, c.name)
+			if db.Dialect().Name() == dialect.PG {
+				checkPlanPostgres(t, db, c.name, c.index, c.qs[0])
+			} else {
+				checkPlanSQLite(t, db, c.name, c.index, c.qs[0])
+			}
+		}
+	})
+}
+
+// fillInteractions inserts planInteractions rows in set-based statements:
+// interaction i belongs to conversation i % planConversations, which
+// belongs to customer (its number) % planCustomers. Secondary indexes are
+// built after the load, as in fillEvents.
+func fillInteractions(t *testing.T, db *bun.DB) {
+	ctx := context.Background()
+	pg := db.Dialect().Name() == dialect.PG
+	var defs []string
+	list := `SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('crm_interactions', 'crm_conversations') AND name LIKE 'crm_%' ORDER BY name`
+	if pg {
+		list = `SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('crm_interactions', 'crm_conversations') AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname`
+	}
+	rows, err := db.DB.QueryContext(ctx, list)
+	require.NoError(t, err)
+	for rows.Next() {
+		var def string
+		require.NoError(t, rows.Scan(&def))
+		defs = append(defs, def)
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	require.Len(t, defs, 3, "the migration's indexes: %v", defs)
+	var stmts []string
+	for _, def := range defs {
+		name := strings.Fields(strings.SplitN(def, " ON ", 2)[0])
+		stmts = append(stmts, "DROP INDEX "+name[len(name)-1])
+	}
+	stmts = append(stmts, planCustomersSQL(pg))
+	if pg {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO crm_conversations
+  (workspace_id, id, customer_id, channel, thread_key, subject, started_at, last_at, messages)
+SELECT CASE WHEN v %% %[2]d %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  (lpad(to_hex(v), 8, '0') || '-0000-7000-b000-' || lpad(to_hex(v), 12, '0'))::uuid,
+  (lpad(to_hex(v %% %[2]d), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(v %% %[2]d), 12, '0'))::uuid,
+  'email', 't:' || v, 'subject ' || v,
+  timestamptz '2026-01-01 00:00:00+00' + v * interval '1 second',
+  timestamptz '2026-01-01 00:00:00+00' + (v + %[3]d * 9) * interval '1 second', 10
+FROM generate_series(0, %[1]d - 1) AS v`, planConversations, planCustomers, planConversations),
+			fmt.Sprintf(`INSERT INTO crm_interactions
+  (workspace_id, id, customer_id, conversation_id, channel, direction, occurred_at, subject, body, provider_id, created_at, updated_at)
+SELECT CASE WHEN i %% %[2]d %% %[3]d %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  (lpad(to_hex(i), 8, '0') || '-0000-7000-c000-' || lpad(to_hex(i), 12, '0'))::uuid,
+  (lpad(to_hex(i %% %[2]d %% %[3]d), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(i %% %[2]d %% %[3]d), 12, '0'))::uuid,
+  (lpad(to_hex(i %% %[2]d), 8, '0') || '-0000-7000-b000-' || lpad(to_hex(i %% %[2]d), 12, '0'))::uuid,
+  'email', CASE WHEN i %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+  timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second', 'subject', 'body', '<' || i || '@x>',
+  timestamptz '2026-01-01 00:00:00+00', timestamptz '2026-01-01 00:00:00+00'
+FROM generate_series(0, %[1]d - 1) AS i`, planInteractions, planConversations, planCustomers))
+	} else {
+		stmts = append(stmts, fmt.Sprintf(`WITH RECURSIVE g(v) AS (SELECT 0 UNION ALL SELECT v + 1 FROM g WHERE v < %[1]d - 1)
+INSERT INTO crm_conversations
+  (workspace_id, id, customer_id, channel, thread_key, subject, started_at, last_at, messages)
+SELECT CASE WHEN (v %% %[2]d) %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  printf('%%08x-0000-7000-b000-%%012x', v, v),
+  printf('%%08x-0000-7000-8000-%%012x', v %% %[2]d, v %% %[2]d),
+  'email', 't:' || v, 'subject ' || v,
+  strftime('%%Y-%%m-%%d %%H:%%M:%%S+00:00', 1767225600 + v, 'unixepoch'),
+  strftime('%%Y-%%m-%%d %%H:%%M:%%S+00:00', 1767225600 + v + %[3]d * 9, 'unixepoch'), 10
+FROM g`, planConversations, planCustomers, planConversations),
+			fmt.Sprintf(`WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < %[1]d - 1)
+INSERT INTO crm_interactions
+  (workspace_id, id, customer_id, conversation_id, channel, direction, occurred_at, subject, body, provider_id, created_at, updated_at)
+SELECT CASE WHEN ((i %% %[2]d) %% %[3]d) %% 2 = 0 THEN 'acme' ELSE 'other' END,
+  printf('%%08x-0000-7000-c000-%%012x', i, i),
+  printf('%%08x-0000-7000-8000-%%012x', (i %% %[2]d) %% %[3]d, (i %% %[2]d) %% %[3]d),
+  printf('%%08x-0000-7000-b000-%%012x', i %% %[2]d, i %% %[2]d),
+  'email', CASE WHEN i %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+  strftime('%%Y-%%m-%%d %%H:%%M:%%S+00:00', 1767225600 + i, 'unixepoch'), 'subject', 'body', '<' || i || '@x>',
+  '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'
+FROM g`, planInteractions, planConversations, planCustomers))
+	}
+	stmts = append(stmts, defs...)
+	stmts = append(stmts, "ANALYZE")
+	if !pg {
+		stmts = append(append([]string{"PRAGMA cache_size = -131072", "PRAGMA analysis_limit = 1000"}, stmts...),
+			"PRAGMA cache_size = -2000", "PRAGMA analysis_limit = 0")
+	}
+	for _, s := range stmts {
+		st := time.Now()
+		_, err := db.DB.ExecContext(ctx, s)
+		require.NoError(t, err, s)
+		t.Logf("%v %.60s", time.Since(st).Round(time.Millisecond), s)
+	}
 }

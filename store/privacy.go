@@ -41,6 +41,9 @@ type customerRef struct {
 	// personal data); NoErase leaves its rows alone on Erase and purge (a
 	// person's company: erasing the company must not touch its people).
 	NoExport, NoErase bool
+	// Unlink sets the column to NULL when the customer is purged: a
+	// reference that outlives its customer (an interaction's company).
+	Unlink bool
 }
 
 // customerRefs is the customer-reference registry: every table that refers
@@ -54,8 +57,23 @@ var customerRefs = []customerRef{
 	{Table: "crm_customer_search", Column: "customer_id", Delete: true, Merge: mergeKeep}, // rebuilt by merge and unmerge
 	{Table: "crm_purchases", Column: "customer_id", Scrub: map[string]any{"description": ""}, Purchases: true},
 	{Table: "crm_events", Column: "customer_id", Scrub: map[string]any{"changes": "[]"}, JSON: []string{"changes"}},
+	// Communication: conversations and interactions are kept for counts
+	// (contact frequency, campaign responses) without their text.
+	// Thread keys and provider ids can carry an address (a chat or
+	// WhatsApp id): replaced by keys naming nothing, still unique.
+	{Table: "crm_conversations", Column: "customer_id",
+		Scrub: map[string]any{"subject": "", "thread_key": bun.Safe("'erased:' || CAST(id AS TEXT)")}},
+	{Table: "crm_interactions", Column: "customer_id", JSON: []string{"attachments", "meta"},
+		Scrub: map[string]any{"subject": "", "body": "", "html": "", "attachments": "[]", "meta": "{}",
+			"status_reason": "", "thread_id": "", "reply_to": "", "provider_id": nil, "purchase_id": nil}},
+	// Tasks and their reminders exist only to act on the person: deleted on
+	// erasure (their history stays in the log, scrubbed). Reminders first,
+	// so that Erase counts them before the tasks' foreign key cascades.
+	{Table: "crm_task_reminders", Column: "customer_id", Delete: true},
+	{Table: "crm_tasks", Column: "customer_id", Delete: true, JSON: []string{"reminders"}},
 	// The people of a company: a merge of companies moves them to the survivor.
 	{Table: "crm_customers", Column: "company_id", NoExport: true, NoErase: true},
+	{Table: "crm_interactions", Column: "company_id", NoExport: true, NoErase: true, Unlink: true},
 	// The merge log holds copies of the merged customers: erased with them.
 	{Table: "crm_customer_merges", Column: "survivor_id", Delete: true, Merge: mergeKeep, NoExport: true},
 	{Table: "crm_customer_merge_items", Column: "customer_id", Delete: true, Merge: mergeKeep, NoExport: true},
