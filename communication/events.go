@@ -25,12 +25,28 @@ const (
 	EventTemplateDeleted = "template.deleted"
 )
 
+// Event types of the contact policy.
+const (
+	// EventConsentRecorded: an entry of the consent ledger; Subject the
+	// entry, Changes its state, effective time, channel, purpose, list,
+	// legal basis and source.
+	EventConsentRecorded = "consent.recorded"
+	// EventPreferencesUpdated: a customer's contact preferences changed.
+	EventPreferencesUpdated = "preferences.updated"
+	// EventContactSettingsUpdated: the workspace's contact policy changed
+	// (SubjectKey the workspace).
+	EventContactSettingsUpdated = "contact_settings.updated"
+)
+
 // Subject types of this package's events.
 const (
 	SubjectInteraction = "interaction"
 	SubjectTemplate    = "template"
+	SubjectConsent     = "consent"
+	SubjectPreferences = "preferences"
 )
 
 // InteractionEventTypes lists the interaction and template event types.
 var InteractionEventTypes = []string{EventInteractionsRecorded, EventInteractionRecorded,
-	EventInteractionStatusChanged, EventTemplateSaved, EventTemplateDeleted}
+	EventInteractionStatusChanged, EventTemplateSaved, EventTemplateDeleted,
+	EventConsentRecorded, EventPreferencesUpdated, EventContactSettingsUpdated}

@@ -106,7 +106,13 @@ type Interaction struct {
 	// interaction in a conversation.
 	ThreadID, ReplyTo string
 	// Meta holds the host's tags, e.g. UTM parameters ("utm_source").
-	Meta      map[string]string
+	Meta map[string]string
+	// Purpose is why an outbound message was sent; frequency caps count
+	// outbound messages by purpose. "" when not given.
+	Purpose Purpose
+	// Decision is the contact decision that let a message sent with Send
+	// go, "<verdict>:<reason>", e.g. "allow:consent_granted"; "" otherwise.
+	Decision  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -139,6 +145,7 @@ type InteractionParams struct {
 	ThreadID    string       // optional
 	ReplyTo     string       // optional
 	Meta        map[string]string
+	Purpose     Purpose // optional: why an outbound message was sent
 }
 
 const (
@@ -193,6 +200,9 @@ func (s *Service) newInteraction(p InteractionParams, now time.Time) (*Interacti
 	if p.HTML != "" && p.Channel != Email {
 		return nil, crmtype.Invalid("html", "is for email only")
 	}
+	if p.Purpose != "" && !outcomePattern.MatchString(string(p.Purpose)) {
+		return nil, crmtype.Invalidf("purpose", "%q is not a purpose: use lower-case letters, digits, '_' or '-'", string(p.Purpose))
+	}
 	if p.Outcome != "" && !outcomePattern.MatchString(string(p.Outcome)) {
 		return nil, crmtype.Invalidf("outcome", "%q is not an outcome: use lower-case letters, digits, '_' or '-'", string(p.Outcome))
 	}
@@ -239,7 +249,8 @@ func (s *Service) newInteraction(p InteractionParams, now time.Time) (*Interacti
 		Channel: p.Channel, Direction: p.Direction, OccurredAt: p.OccurredAt.UTC().Truncate(time.Microsecond),
 		Duration: d, Subject: p.Subject, Body: p.Body, Outcome: p.Outcome, Status: p.Status, OwnerID: p.OwnerID,
 		Attachments: p.Attachments, PurchaseID: p.PurchaseID, TicketID: p.TicketID, CampaignID: p.CampaignID,
-		ProviderID: p.ProviderID, ThreadID: p.ThreadID, ReplyTo: p.ReplyTo, Meta: p.Meta, CreatedAt: now, UpdatedAt: now}
+		ProviderID: p.ProviderID, ThreadID: p.ThreadID, ReplyTo: p.ReplyTo, Meta: p.Meta, Purpose: p.Purpose,
+		CreatedAt: now, UpdatedAt: now}
 	if p.HTML != "" {
 		in.HTML = SanitizeHTML(p.HTML)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kehu/crm/crmtype"
@@ -171,6 +173,12 @@ func (s *Service) render(ctx context.Context, op string, p RenderParams) (Render
 // SendParams describes a templated message to one customer.
 type SendParams struct {
 	RenderParams
+	// Purpose is why the message is sent; it decides which consent and
+	// caps apply (see Service.Decide). Default PurposeService.
+	Purpose Purpose
+	// List is the campaign or mailing list the message belongs to; a
+	// revocation for it (an unsubscribe) stops the message. Optional.
+	List string
 	// To overrides the address; default the customer's first email
 	// identity for Email, first phone identity for SMS and Phone. Other
 	// channels need To.
@@ -182,21 +190,104 @@ type SendParams struct {
 	ThreadID, ReplyTo string
 	Headers           map[string]string
 	Meta              map[string]string
+	// UnsubscribeURL is the host's unsubscribe link with "{token}" where
+	// the token goes, e.g. "https://example.com/unsubscribe?t={token}".
+	// Optional; see Send.
+	UnsubscribeURL string
 }
 
-// Send renders the template for the customer, records the outbound
-// interaction (status queued), hands the message to the configured Sender,
+// ErrNotAllowed is matched (errors.Is) by the error Send returns when the
+// contact decision denies or defers the message; errors.As with a
+// *NotAllowedError gives the Decision.
+var ErrNotAllowed = errors.New("contact not allowed")
+
+// NotAllowedError carries the decision that stopped a message.
+type NotAllowedError struct{ Decision Decision }
+
+func (e *NotAllowedError) Error() string {
+	s := fmt.Sprintf("contact %s: %s", e.Decision.Verdict, e.Decision.Reason)
+	if e.Decision.Verdict == Defer {
+		s += " until " + e.Decision.Until.Format(time.RFC3339)
+	}
+	if e.Decision.Detail != "" {
+		s += " (" + e.Decision.Detail + ")"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrNotAllowed) true.
+func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
+
+// Send renders the template for the customer, asks the contact decision
+// (Decide, for SendParams.Purpose, default PurposeService) whether it may
+// go now, records the outbound interaction (status queued, with its
+// purpose and the decision), hands the message to the configured Sender,
 // and records the result: status sent with the provider's id, or failed
 // with the sender's error. The interaction is returned in both cases; the
 // error is then the sender's, wrapped. When the provider returns an id
 // already recorded on the channel, the message stays sent without it and
-// the error is ErrConflict. Errors before anything is recorded:
-// those of Render; ErrInvalid ("to") when the customer has no address on
-// the channel; ErrNoSender without a Sender.
+// the error is ErrConflict.
+//
+// With UnsubscribeURL set (it must contain "{token}"), the message carries
+// a signed unsubscribe token for its list (or else its purpose): the URL
+// is in the template's {{.Data.unsubscribe_url}} and, for email, in the
+// RFC 8058 List-Unsubscribe headers.
+//
+// Errors before anything is recorded or sent: a *NotAllowedError
+// (ErrNotAllowed) when the decision denies or defers; those of Render;
+// ErrInvalid ("to") when the customer has no address on the channel;
+// ErrNoSender without a Sender; ErrNoSecret for an UnsubscribeURL without
+// Config.Secret.
 func (s *Service) Send(ctx context.Context, p SendParams) (*Interaction, error) {
 	const op = "send"
 	if s.sender == nil {
 		return nil, wrap(op, ErrNoSender)
+	}
+	if p.Purpose == "" {
+		p.Purpose = PurposeService
+	}
+	if p.CustomerID.IsZero() {
+		return nil, wrap(op, crmtype.Invalid("customer_id", "is required"))
+	}
+	if _, err := s.customers.Get(ctx, p.CustomerID); err != nil {
+		return nil, wrap(op, err)
+	}
+	d, err := s.Decide(ctx, DecideParams{CustomerID: p.CustomerID, Channel: p.Channel, Purpose: p.Purpose, List: p.List})
+	if err != nil {
+		return nil, err
+	}
+	if d.Verdict != Allow {
+		return nil, wrap(op, &NotAllowedError{Decision: d})
+	}
+	headers := p.Headers
+	if p.UnsubscribeURL != "" {
+		if !strings.Contains(p.UnsubscribeURL, "{token}") {
+			return nil, wrap(op, crmtype.Invalid("unsubscribe_url", `must contain "{token}"`))
+		}
+		scope := UnsubscribeScope{List: p.List}
+		if p.List == "" {
+			scope.Purpose = p.Purpose
+		}
+		tok, err := s.UnsubscribeToken(p.CustomerID, scope)
+		if err != nil {
+			return nil, err
+		}
+		link := strings.ReplaceAll(p.UnsubscribeURL, "{token}", url.QueryEscape(tok))
+		data := make(map[string]any, len(p.Data)+1)
+		for k, v := range p.Data {
+			data[k] = v
+		}
+		data["unsubscribe_url"] = link
+		p.Data = data
+		if p.Channel == Email {
+			headers = make(map[string]string, len(p.Headers)+2)
+			for k, v := range p.Headers {
+				headers[k] = v
+			}
+			for k, v := range UnsubscribeHeaders(link) {
+				headers[k] = v
+			}
+		}
 	}
 	r, c, err := s.render(ctx, op, p.RenderParams)
 	if err != nil {
@@ -214,24 +305,30 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*Interaction, error) 
 	if to == "" {
 		return nil, wrap(op, crmtype.Invalidf("to", "the customer has no %s address: give SendParams.To", p.Channel))
 	}
-	in, err := s.Record(ctx, InteractionParams{CustomerID: c.ID, CompanyID: c.CompanyID, Channel: p.Channel,
+	sc, err := s.scope(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.newInteraction(InteractionParams{CustomerID: c.ID, CompanyID: c.CompanyID, Channel: p.Channel,
 		Direction: Outbound, OccurredAt: s.clock.Now(), Subject: r.Subject, Body: r.Body, HTML: r.HTML,
 		Status: StatusQueued, OwnerID: p.OwnerID, TicketID: p.TicketID, CampaignID: p.CampaignID,
-		ThreadID: p.ThreadID, ReplyTo: p.ReplyTo, Meta: p.Meta})
+		ThreadID: p.ThreadID, ReplyTo: p.ReplyTo, Meta: p.Meta, Purpose: p.Purpose}, s.clock.Now())
 	if err != nil {
-		return nil, fmt.Errorf("communication: send: %w", errors.Unwrap(err))
+		return nil, wrap(op, err)
 	}
+	in.Decision = string(d.Verdict) + ":" + d.Reason
+	res, err := s.store.InsertInteractions(ctx, sc, []*Interaction{in}, false)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	in = res[0].Interaction
 	pid, sendErr := s.sender.Send(ctx, Message{Workspace: s.workspace, InteractionID: in.ID, CustomerID: c.ID,
-		Channel: p.Channel, To: to, Locale: r.Locale, Subject: r.Subject, Body: r.Body, HTML: in.HTML, Headers: p.Headers})
+		Channel: p.Channel, To: to, Locale: r.Locale, Subject: r.Subject, Body: r.Body, HTML: in.HTML, Headers: headers})
 	u := StatusUpdate{InteractionID: in.ID, Status: StatusSent, ProviderID: pid}
 	if sendErr != nil {
 		u = StatusUpdate{InteractionID: in.ID, Status: StatusFailed, Reason: truncate(sendErr.Error(), maxSubject)}
 	}
 	u.At = s.clock.Now()
-	sc, err := s.scope(ctx, op)
-	if err != nil {
-		return in, err
-	}
 	upd, err := s.store.SetStatus(ctx, sc, u, u.At)
 	if errors.Is(err, crmtype.ErrConflict) && u.ProviderID != "" {
 		// The provider accepted the message but gave an id already

@@ -24,6 +24,13 @@ type Config struct {
 	// with the worker that claimed it before another may claim it.
 	// Default: one minute.
 	ReminderLease time.Duration
+	// Secret signs unsubscribe tokens (each workspace's key is derived
+	// from it). Keep it stable and private: changing it invalidates every
+	// token handed out. At least 32 random bytes; nil disables tokens.
+	Secret []byte
+	// UnsubscribeTTL is how long an unsubscribe token stays valid.
+	// Default: 400 days.
+	UnsubscribeTTL time.Duration
 }
 
 // Service records and reads the communication of one workspace:
@@ -38,18 +45,23 @@ type Service struct {
 	sender    Sender
 	maxBody   int
 	lease     time.Duration
+	secret    []byte
+	unsubTTL  time.Duration
 }
 
 // NewService returns a Service for workspace ws over st; customers reads
 // the customers that templates and sending need.
 func NewService(st Store, customers *customer.Service, ws crmtype.WorkspaceID, cfg Config) *Service {
 	s := &Service{store: st, customers: customers, workspace: ws, clock: crmtype.StoredClock(cfg.Clock),
-		sender: cfg.Sender, maxBody: cfg.MaxBodyBytes, lease: cfg.ReminderLease}
+		sender: cfg.Sender, maxBody: cfg.MaxBodyBytes, lease: cfg.ReminderLease, secret: cfg.Secret, unsubTTL: cfg.UnsubscribeTTL}
 	if s.maxBody <= 0 {
 		s.maxBody = 256 << 10
 	}
 	if s.lease <= 0 {
 		s.lease = time.Minute
+	}
+	if s.unsubTTL <= 0 {
+		s.unsubTTL = 400 * 24 * time.Hour
 	}
 	return s
 }
@@ -74,4 +86,5 @@ func wrap(op string, err error) error {
 type Store interface {
 	InteractionStore
 	TaskStore
+	ContactStore
 }

@@ -43,6 +43,8 @@ type interactionRow struct {
 	ThreadID       string     `bun:"thread_id"`
 	ReplyTo        string     `bun:"reply_to"`
 	Meta           string     `bun:"meta"`
+	Purpose        string     `bun:"purpose"`
+	Decision       string     `bun:"decision"`
 	CreatedAt      time.Time  `bun:"created_at"`
 	UpdatedAt      time.Time  `bun:"updated_at"`
 }
@@ -70,7 +72,7 @@ func newInteractionRow(ws crmtype.WorkspaceID, in *communication.Interaction) (i
 		HTML: in.HTML, Outcome: string(in.Outcome), Status: string(in.Status), StatusReason: in.StatusReason,
 		OwnerID: in.OwnerID, Attachments: string(ab), PurchaseID: in.PurchaseID, TicketID: in.TicketID,
 		CampaignID: in.CampaignID, ThreadID: in.ThreadID, ReplyTo: in.ReplyTo, Meta: string(mb),
-		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+		Purpose: string(in.Purpose), Decision: in.Decision, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
 	if in.ProviderID != "" {
 		r.ProviderID = &in.ProviderID
 	}
@@ -84,7 +86,8 @@ func (r *interactionRow) toInteraction() (*communication.Interaction, error) {
 		Duration: time.Duration(r.DurationMS) * time.Millisecond, Subject: r.Subject, Body: r.Body, HTML: r.HTML,
 		Outcome: communication.Outcome(r.Outcome), Status: communication.Status(r.Status), StatusReason: r.StatusReason,
 		OwnerID: r.OwnerID, PurchaseID: r.PurchaseID, TicketID: r.TicketID, CampaignID: r.CampaignID,
-		ThreadID: r.ThreadID, ReplyTo: r.ReplyTo, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		ThreadID: r.ThreadID, ReplyTo: r.ReplyTo, Purpose: communication.Purpose(r.Purpose), Decision: r.Decision,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.ProviderID != nil {
 		in.ProviderID = *r.ProviderID
 	}
@@ -109,7 +112,7 @@ func (r *interactionRow) interactionEvent(ws crmtype.WorkspaceID) crmtype.Event 
 	ch := []crmtype.Change{{Field: "channel", After: r.Channel}, {Field: "direction", After: r.Direction},
 		{Field: "conversation_id", After: r.ConversationID.String()}}
 	for _, f := range []struct{ k, v string }{{"subject", r.Subject}, {"outcome", r.Outcome}, {"status", r.Status},
-		{"owner_id", r.OwnerID}} {
+		{"owner_id", r.OwnerID}, {"purpose", r.Purpose}, {"decision", r.Decision}} {
 		if f.v != "" {
 			ch = append(ch, crmtype.Change{Field: f.k, After: f.v})
 		}

@@ -196,7 +196,7 @@ FROM g`, planEvents, planCustomers))
 	}
 	// The customers (the purchases' foreign key needs them) and 20
 	// purchases each, occurring between the customer's events.
-	stmts = append(stmts, planCustomersSQL(pg))
+	stmts = append(stmts, planCustomersSQL(pg, planCustomers))
 	if pg {
 		stmts = append(stmts, fmt.Sprintf(`INSERT INTO crm_purchases
   (workspace_id, id, customer_id, occurred_at, amount_minor, currency, created_at)
@@ -235,21 +235,21 @@ FROM g`, planPurchases, planCustomers))
 // planCustomersSQL inserts the planCustomers customers the generated rows
 // refer to: customer n is planCustomer(n), of workspace "acme" when n is
 // even, "other" when odd.
-func planCustomersSQL(pg bool) string {
+func planCustomersSQL(pg bool, n int) string {
 	if pg {
 		return fmt.Sprintf(`INSERT INTO crm_customers
   (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
 SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END,
   (lpad(to_hex(c), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(c), 12, '0'))::uuid,
   'person', 'c' || c, 'c' || c, '\x00'::bytea, 'customer', 1, timestamptz '2026-01-01 00:00:00+00', timestamptz '2026-01-01 00:00:00+00'
-FROM generate_series(0, %[1]d - 1) AS c`, planCustomers)
+FROM generate_series(0, %[1]d - 1) AS c`, n)
 	}
 	return fmt.Sprintf(`WITH RECURSIVE g(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM g WHERE c < %[1]d - 1)
 INSERT INTO crm_customers
   (workspace_id, id, kind, name, name_fold, name_key, stage, version, created_at, updated_at)
 SELECT CASE WHEN c %% 2 = 0 THEN 'acme' ELSE 'other' END, printf('%%08x-0000-7000-8000-%%012x', c, c),
   'person', 'c' || c, 'c' || c, x'00', 'customer', 1, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'
-FROM g`, planCustomers)
+FROM g`, n)
 }
 
 func checkPlanSQLite(t *testing.T, db *bun.DB, name, index, query string) {
@@ -363,13 +363,22 @@ func TestConversationPlan(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, tl.Items, 50)
 		timeline := capture.take()
+		// The contact decision counts the customer's recent outbound
+		// messages for the caps from the partial outbound index.
+		require.NoError(t, com.SetContactSettings(ctx, communication.ContactSettings{NoRecord: communication.Allow,
+			Caps: []communication.Cap{{Purpose: communication.PurposeMarketing, Max: 3, Window: 30 * 24 * time.Hour}}}))
+		capture.take()
+		_, err = com.Decide(ctx, communication.DecideParams{CustomerID: target, Channel: communication.Email,
+			Purpose: communication.PurposeMarketing, At: time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC)})
+		require.NoError(t, err)
+		decide := capture.take()
 
 		for _, c := range []struct {
 			name, index string
 			qs          []string
 		}{{"conversations", "crm_conversations_customer", first}, {"conversations, next page", "crm_conversations_customer", second},
 			{"messages", "crm_interactions_conversation", messages}, {"interactions", "crm_interactions_customer", list},
-			{"timeline", "crm_interactions_customer", timeline}} {
+			{"timeline", "crm_interactions_customer", timeline}, {"decide", "crm_interactions_outbound", decide}} {
 			require.Len(t, c.qs, 1, c.name)
 			if db.Dialect().Name() == dialect.PG {
 				checkPlanPostgres(t, db, c.name, c.index, c.qs[0])
@@ -384,7 +393,7 @@ func TestConversationPlan(t *testing.T) {
 // interaction i belongs to conversation i % planConversations, which
 // belongs to customer (its number) % planCustomers. Secondary indexes are
 // built after the load, as in fillEvents.
-func fillInteractions(t *testing.T, db *bun.DB) {
+func fillInteractions(t testing.TB, db *bun.DB) {
 	ctx := context.Background()
 	pg := db.Dialect().Name() == dialect.PG
 	var defs []string
@@ -401,13 +410,13 @@ func fillInteractions(t *testing.T, db *bun.DB) {
 	}
 	require.NoError(t, rows.Err())
 	require.NoError(t, rows.Close())
-	require.Len(t, defs, 3, "the migration's indexes: %v", defs)
+	require.Len(t, defs, 4, "the migrations' indexes: %v", defs)
 	var stmts []string
 	for _, def := range defs {
 		name := strings.Fields(strings.SplitN(def, " ON ", 2)[0])
 		stmts = append(stmts, "DROP INDEX "+name[len(name)-1])
 	}
-	stmts = append(stmts, planCustomersSQL(pg))
+	stmts = append(stmts, planCustomersSQL(pg, planCustomers))
 	if pg {
 		stmts = append(stmts, fmt.Sprintf(`INSERT INTO crm_conversations
   (workspace_id, id, customer_id, channel, thread_key, subject, started_at, last_at, messages)

@@ -66,6 +66,12 @@ var customerRefs = []customerRef{
 	{Table: "crm_interactions", Column: "customer_id", JSON: []string{"attachments", "meta"},
 		Scrub: map[string]any{"subject": "", "body": "", "html": "", "attachments": "[]", "meta": "{}",
 			"status_reason": "", "thread_id": "", "reply_to": "", "provider_id": nil, "purchase_id": nil}},
+	// The consent ledger is kept as the record of what the person allowed
+	// and revoked, without the evidence that identifies them; preferences
+	// go. A merge keeps the survivor's preferences, else takes the
+	// absorbed customer's.
+	{Table: "crm_consents", Column: "customer_id", Scrub: map[string]any{"evidence_text": "", "evidence_ip": ""}},
+	{Table: "crm_contact_preferences", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"workspace_id"}},
 	// Tasks and their reminders exist only to act on the person: deleted on
 	// erasure (their history stays in the log, scrubbed). Reminders first,
 	// so that Erase counts them before the tasks' foreign key cascades.
