@@ -35,10 +35,14 @@ import (
 
 // printSender is the host's provider, faked: it prints what it would send
 // and returns a provider id.
-type printSender struct{ n int }
+type printSender struct {
+	n    int
+	last communication.Message
+}
 
 func (p *printSender) Send(_ context.Context, m communication.Message) (string, error) {
 	p.n++
+	p.last = m
 	fmt.Printf("  → %s to %s [%s]: %q\n", m.Channel, m.To, localeName(m.Locale), m.Subject)
 	return fmt.Sprintf("<out-%d@mail.example>", p.n), nil
 }
@@ -70,7 +74,8 @@ func main() {
 	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	clock := crmtype.NewManualClock(day.Add(8 * time.Hour))
 	sender := &printSender{}
-	client, err := crm.New(db, &crm.Config{Clock: clock, Communication: communication.Config{Sender: sender}})
+	client, err := crm.New(db, &crm.Config{Clock: clock, Communication: communication.Config{Sender: sender,
+		Secret: []byte("outreach-demo-secret: use 32 random bytes")}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -203,6 +208,72 @@ func main() {
 	}
 	fmt.Println()
 	t.Print("Timeline of " + lin.Name)
+
+	// The contact policy: opt-in (no record denies marketing), one
+	// marketing message a week, quiet hours 21:00-08:00 in each customer's
+	// zone. Zhang and Emma agreed to marketing email; Lin's sign-up awaits
+	// her confirmation (double opt-in).
+	if err := com.SetContactSettings(ctx, communication.ContactSettings{NoRecord: communication.Deny,
+		Caps:       []communication.Cap{{Purpose: communication.PurposeMarketing, Max: 1, Window: 7 * 24 * time.Hour}},
+		QuietHours: []communication.QuietHours{{From: "21:00", To: "08:00"}}}); err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range []struct {
+		who   *customer.Customer
+		state communication.ConsentState
+	}{{zhang, communication.ConsentGranted}, {emma, communication.ConsentGranted}, {lin, communication.ConsentPending}} {
+		if _, err := com.RecordConsent(ctx, communication.ConsentParams{CustomerID: c.who.ID, Channel: communication.Email,
+			Purpose: communication.PurposeMarketing, State: c.state, Source: "web_form", LegalBasis: "consent",
+			EffectiveAt: day, EvidenceText: "newsletter sign-up, terms v3", EvidenceIP: "203.0.113.7"}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if _, err := com.SaveTemplate(ctx, communication.Template{Key: "winter-sale", Channel: communication.Email,
+		Subject: "Winter sale", Body: "Hello {{.Customer.Name}}, 20% off this week. Unsubscribe: {{.Data.unsubscribe_url}}"}); err != nil {
+		log.Fatal(err)
+	}
+	clock.Set(at(16, 30))
+	decide := func(title string) {
+		t := texttable.New("Customer", "Local time", "Verdict", "Reason", "Until (local)")
+		for _, c := range []*customer.Customer{zhang, lin, emma} {
+			d, err := com.Decide(ctx, communication.DecideParams{CustomerID: c.ID, Channel: communication.Email,
+				Purpose: communication.PurposeMarketing, List: "winter-sale"})
+			if err != nil {
+				log.Fatal(err)
+			}
+			loc, _ := time.LoadLocation(c.TimeZone)
+			until := ""
+			if !d.Until.IsZero() {
+				until = d.Until.In(loc).Format("Mon 15:04")
+			}
+			t.Row(c.Name, clock.Now().In(loc).Format("15:04"), string(d.Verdict), d.Reason, until)
+		}
+		fmt.Println()
+		t.Print(title)
+	}
+	decide("A marketing email at 16:30 UTC")
+	// Emma's goes, with a one-click unsubscribe link.
+	promo, err := com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "winter-sale",
+		Channel: communication.Email, CustomerID: emma.ID}, Purpose: communication.PurposeMarketing, List: "winter-sale",
+		UnsubscribeURL: "https://shop.example/unsubscribe?t={token}"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("  recorded with decision %s\n", promo.Decision)
+	last := sender.last
+	fmt.Printf("  List-Unsubscribe-Post: %s\n", last.Headers["List-Unsubscribe-Post"])
+	token := strings.TrimSuffix(strings.TrimPrefix(last.Headers["List-Unsubscribe"], "<https://shop.example/unsubscribe?t="), ">")
+	// Emma clicks it (her mail client posts it twice): one revocation.
+	for i := 0; i < 2; i++ {
+		e, err := com.Unsubscribe(ctx, token, "198.51.100.23")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("  unsubscribe %d: %s of list %q (entry %s...)\n", i+1, e.State, e.List, e.ID.String()[:8])
+	}
+	_, err = com.Unsubscribe(ctx, token[:len(token)-2]+"xx", "198.51.100.23")
+	fmt.Println("  an altered token:", err)
+	decide("The same email again")
 
 	// At the end of the day two workers claim the due reminders: each is
 	// handed to one of them only.
