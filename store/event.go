@@ -184,12 +184,8 @@ var timelineSources = []timelineSource{
 			return readSource(ctx, sel, "p", q, pos, limit, func(r *purchaseRow) crmtype.Event { return r.purchaseEvent(sc.Workspace) })
 		},
 		row: func(ctx context.Context, s *Store, sc crmtype.Scope, id crmtype.ID) (crmtype.Event, bool, error) {
-			var rows []purchaseRow
-			err := where(s.db.NewSelect().Model(&rows).Where("p.id = ?", id), "p", sc).Scan(ctx)
-			if err != nil || len(rows) == 0 {
-				return crmtype.Event{}, false, err
-			}
-			return rows[0].purchaseEvent(sc.Workspace), true, nil
+			sel := where(s.db.NewSelect().Model((*purchaseRow)(nil)).Where("p.id = ?", id), "p", sc)
+			return readRow(ctx, sel, func(r *purchaseRow) crmtype.Event { return r.purchaseEvent(sc.Workspace) })
 		}},
 	{name: "i", typ: communication.EventInteractionRecorded,
 		read: func(ctx context.Context, s *Store, sc crmtype.Scope, cust crmtype.ID, q event.Query, pos *streamPos, limit int) ([]timelineEntry, error) {
@@ -197,13 +193,18 @@ var timelineSources = []timelineSource{
 			return readSource(ctx, sel, "i", q, pos, limit, func(r *interactionRow) crmtype.Event { return r.interactionEvent(sc.Workspace) })
 		},
 		row: func(ctx context.Context, s *Store, sc crmtype.Scope, id crmtype.ID) (crmtype.Event, bool, error) {
-			var rows []interactionRow
-			err := where(s.db.NewSelect().Model(&rows).Where("i.id = ?", id), "i", sc).Scan(ctx)
-			if err != nil || len(rows) == 0 {
-				return crmtype.Event{}, false, err
-			}
-			return rows[0].interactionEvent(sc.Workspace), true, nil
+			sel := where(s.db.NewSelect().Model((*interactionRow)(nil)).Where("i.id = ?", id), "i", sc)
+			return readRow(ctx, sel, func(r *interactionRow) crmtype.Event { return r.interactionEvent(sc.Workspace) })
 		}},
+}
+
+// readRow returns the entry of the one row sel finds; ok false when none.
+func readRow[T any](ctx context.Context, sel *bun.SelectQuery, entry func(*T) crmtype.Event) (crmtype.Event, bool, error) {
+	var rows []T
+	if err := sel.Limit(1).Scan(ctx, &rows); err != nil || len(rows) == 0 {
+		return crmtype.Event{}, false, err
+	}
+	return entry(&rows[0]), true, nil
 }
 
 // readSource reads one source's entries for a timeline page: sel (of
