@@ -60,7 +60,7 @@ type Config struct {
 // EventTypes lists every event type the SDK records.
 func EventTypes() []string {
 	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
-		communication.InteractionEventTypes, communication.TaskEventTypes)
+		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out

@@ -146,6 +146,21 @@ func quietUntil(qs []QuietHours, ch Channel, t time.Time, loc *time.Location) ti
 	return until
 }
 
+// contactZone is the zone a customer is contacted in: their preferences'
+// zone, else their own, else the workspace's, else UTC (names that do not
+// load are skipped).
+func contactZone(names ...string) (*time.Location, string) {
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		if l, err := time.LoadLocation(n); err == nil {
+			return l, n
+		}
+	}
+	return time.UTC, "UTC"
+}
+
 // Preferences are how a customer wants to be contacted.
 type Preferences struct {
 	CustomerID       crmtype.ID

@@ -86,12 +86,6 @@ func (s *Service) decide(ctx context.Context, op string, ids []crmtype.ID, p Dec
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	defLoc := time.UTC
-	if cs.TimeZone != "" {
-		if defLoc, err = time.LoadLocation(cs.TimeZone); err != nil {
-			defLoc = time.UTC
-		}
-	}
 	var caps []Cap
 	for _, c := range cs.Caps {
 		if (c.Purpose == "" || c.Purpose == p.Purpose) && (c.Channel == "" || c.Channel == p.Channel) {
@@ -128,7 +122,7 @@ func (s *Service) decide(ctx context.Context, op string, ids []crmtype.ID, p Dec
 			}
 		}
 		for k, id := range chunk {
-			d := decideOne(id, p, cs, caps, zones, prefs[id], consents[id], recent, sent[id], defLoc)
+			d := decideOne(id, p, cs, caps, zones, prefs[id], consents[id], recent, sent[id])
 			if d.Verdict == Allow {
 				sent[id]++
 			}
@@ -153,7 +147,7 @@ func distinctIDs(ids []crmtype.ID) []crmtype.ID {
 // decideOne applies the rules of Decide to one customer. batch is how many
 // of the batch's messages to the customer were allowed before this one.
 func decideOne(id crmtype.ID, p DecideParams, cs ContactSettings, caps []Cap, zones map[crmtype.ID]string,
-	pref *Preferences, entries []ConsentEntry, recent []map[crmtype.ID][]time.Time, batch int, defLoc *time.Location) Decision {
+	pref *Preferences, entries []ConsentEntry, recent []map[crmtype.ID][]time.Time, batch int) Decision {
 	d := Decision{CustomerID: id}
 	zone, live := zones[id]
 	if !live {
@@ -184,15 +178,11 @@ func decideOne(id crmtype.ID, p DecideParams, cs ContactSettings, caps []Cap, zo
 	} else {
 		d.Reason, d.Detail = ReasonDefaultAllow, "no consent entry applies and the workspace's default allows"
 	}
-	loc := defLoc
-	if pref != nil && pref.TimeZone != "" {
-		zone = pref.TimeZone
+	prefZone := ""
+	if pref != nil {
+		prefZone = pref.TimeZone
 	}
-	if zone != "" {
-		if l, err := time.LoadLocation(zone); err == nil {
-			loc = l
-		}
-	}
+	loc, _ := contactZone(prefZone, zone, cs.TimeZone)
 	quiet := cs.QuietHours
 	if pref != nil && len(pref.QuietHours) > 0 {
 		quiet = pref.QuietHours

@@ -87,4 +87,6 @@ type Store interface {
 	InteractionStore
 	TaskStore
 	ContactStore
+	SurveyStore
+	ResponseStore
 }

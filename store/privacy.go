@@ -77,6 +77,11 @@ var customerRefs = []customerRef{
 	// so that Erase counts them before the tasks' foreign key cascades.
 	{Table: "crm_task_reminders", Column: "customer_id", Delete: true},
 	{Table: "crm_tasks", Column: "customer_id", Delete: true, JSON: []string{"reminders"}},
+	// Surveys: a response keeps its scores for the statistics (the rows of
+	// crm_survey_answers, which name no one) and loses its answers (free
+	// text and choices); invitations expire, so their tokens stop working.
+	{Table: "crm_survey_invitations", Column: "customer_id", Scrub: map[string]any{"expires_at": bun.Safe("created_at")}},
+	{Table: "crm_survey_responses", Column: "customer_id", JSON: []string{"answers"}, Scrub: map[string]any{"answers": "{}"}},
 	// The people of a company: a merge of companies moves them to the survivor.
 	{Table: "crm_customers", Column: "company_id", NoExport: true, NoErase: true},
 	{Table: "crm_interactions", Column: "company_id", NoExport: true, NoErase: true, Unlink: true},
