@@ -24,6 +24,16 @@
 //     customer's time zone, and reminders that several workers of the host
 //     claim with DueReminders and acknowledge with AckReminder, each fired
 //     once.
+//   - The contact strategy: a consent ledger (per channel, purpose and list,
+//     with evidence), preferences (channel, language, zone, quiet hours,
+//     do-not-contact), frequency caps, and one decision (Decide,
+//     DecideBatch) that allows, denies with a reason, or defers until an
+//     instant; Send refuses what it denies. Signed unsubscribe tokens with
+//     the RFC 8058 one-click headers.
+//   - Feedback: surveys (NPS, rating, CES, choices, text) with single-use
+//     invitation tokens and scores with confidence intervals; response
+//     rates by channel and hour, and Recommend, which picks the channel and
+//     time to contact a customer from them, within consent.
 //
 // Every change is an event of the workspace's log (package event): an
 // interaction appears on its customer's timeline where it occurred, tasks

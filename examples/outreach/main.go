@@ -10,8 +10,14 @@
 // in two locales (the Taipei customer gets the zh-Hant version, the London
 // one the default), applies the provider's delivery callbacks, schedules
 // follow-up tasks with reminders (one recurring weekly in the customer's
-// zone), and prints one customer's conversations and, at the end of the
-// day, the reminders due, as two workers of the host would claim them.
+// zone), and prints one customer's conversations and timeline. Then the
+// contact strategy: a marketing email decided for each customer (deferred
+// by quiet hours, denied for a pending double opt-in, allowed), sent with
+// a one-click unsubscribe link that is then processed (once, however often
+// it is hit); an NPS survey whose invitation the decision defers, its
+// answers (a token answers once) and its score with a 95% interval; and,
+// at the end of the day, the reminders due, as two workers of the host
+// would claim them.
 package main
 
 import (
@@ -274,6 +280,52 @@ func main() {
 	_, err = com.Unsubscribe(ctx, token[:len(token)-2]+"xx", "198.51.100.23")
 	fmt.Println("  an altered token:", err)
 	decide("The same email again")
+
+	// An NPS survey after the day's conversations. Sending an invitation
+	// goes through the contact decision: at this hour Zhang is in his quiet
+	// hours (research needs consent, which he gave).
+	if _, err := com.SaveSurvey(ctx, communication.SurveyParams{Key: "after-contact", Title: "How did we do?",
+		Questions: []communication.Question{
+			{Key: "recommend", Kind: communication.QuestionNPS, Text: "How likely are you to recommend us to a friend?", Required: true},
+			{Key: "comment", Kind: communication.QuestionText, Text: "Anything else?"}}}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := com.RecordConsent(ctx, communication.ConsentParams{CustomerID: zhang.ID, Purpose: communication.PurposeResearch,
+		State: communication.ConsentGranted, Source: "call"}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := com.SaveTemplate(ctx, communication.Template{Key: "survey", Channel: communication.Email, Subject: "How did we do?",
+		Body: "Tell us: https://shop.example/survey?t={{.Data.survey_token}}"}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = com.SendInvitation(ctx, communication.InviteParams{SurveyKey: "after-contact", CustomerID: zhang.ID},
+		communication.SendParams{RenderParams: communication.RenderParams{Key: "survey", Channel: communication.Email}})
+	fmt.Println("\nsurvey invitation to", zhang.Name+":", err)
+	// Answers collected through invitations handed out by the host's own
+	// pages (Invite makes the token; Respond takes it once).
+	respondents := []*customer.Customer{zhang, lin, emma}
+	for i, name := range []string{"Ana Souza", "Иван Петров", "佐藤 花子", "김민준", "Fatima Zahra", "Lukas Müller", "Priya Sharma", "Nguyễn Văn An", "Olivia Brown"} {
+		respondents = append(respondents, mk(customer.CreateParams{Name: name, Source: fmt.Sprintf("survey-panel-%d", i)}))
+	}
+	for i, c := range respondents {
+		inv, err := com.Invite(ctx, communication.InviteParams{SurveyKey: "after-contact", CustomerID: c.ID})
+		if err != nil {
+			log.Fatal(err)
+		}
+		score := []int{10, 9, 7, 10, 6, 9, 8, 10, 3, 9, 10, 9}[i]
+		if _, err := com.Respond(ctx, inv.Token, map[string]any{"recommend": score}); err != nil {
+			log.Fatal(err)
+		}
+		if i == 0 {
+			_, err := com.Respond(ctx, inv.Token, map[string]any{"recommend": 0})
+			fmt.Println("the same token again:", err)
+		}
+	}
+	nps, err := com.SurveyScore(ctx, communication.ScoreParams{SurveyKey: "after-contact", Question: "recommend"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("NPS %.1f from %d answers, 95%% interval %.1f to %.1f\n", nps.Value, nps.N, nps.Interval.Lo, nps.Interval.Hi)
 
 	// At the end of the day two workers claim the due reminders: each is
 	// handed to one of them only.
