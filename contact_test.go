@@ -54,7 +54,7 @@ func TestContactDecisions(t *testing.T) {
 		}))
 		cs := map[string]*customer.Customer{}
 		for _, n := range []string{"granted", "revoked", "regranted", "pending", "none", "dnc", "allchan", "everything",
-			"lists", "capped", "batch", "shanghai", "la", "berlin", "deleted", "erased", "capquiet", "smscap"} {
+			"lists", "lists2", "pendlater", "capped", "batch", "shanghai", "la", "berlin", "deleted", "erased", "capquiet", "smscap"} {
 			p := customer.CreateParams{Name: "客户 " + n}
 			switch n {
 			case "shanghai":
@@ -88,6 +88,10 @@ func TestContactDecisions(t *testing.T) {
 		grant("everything", t0.Add(-day), communication.ConsentRevoked, "", "", "")
 		grant("lists", t0.Add(-day), communication.ConsentGranted, em, mk, "newsletter")
 		grant("lists", t0.Add(-day), communication.ConsentRevoked, em, mk, "promo")
+		grant("lists2", t0.Add(-2*day), communication.ConsentRevoked, em, mk, "newsletter")
+		grant("lists2", t0.Add(-day), communication.ConsentGranted, "", mk, "")
+		grant("pendlater", t0.Add(-3*day), communication.ConsentGranted, em, mk, "")
+		grant("pendlater", t0.Add(-day), communication.ConsentPending, "", mk, "")
 		_, err := com.SetPreferences(ctx, communication.Preferences{CustomerID: cs["dnc"].ID, DoNotContact: true, DoNotContactReason: "asked on the phone"})
 		require.NoError(t, err)
 		_, err = com.SetPreferences(ctx, communication.Preferences{CustomerID: cs["shanghai"].ID,
@@ -129,7 +133,10 @@ func TestContactDecisions(t *testing.T) {
 			{"granted covers every channel", "granted", communication.DecideParams{Channel: communication.Chat, Purpose: mk}, want{communication.Allow, communication.ReasonConsent, time.Time{}}},
 			{"revoked after grant", "revoked", communication.DecideParams{Channel: em, Purpose: mk}, want{communication.Deny, communication.ReasonRevoked, time.Time{}}},
 			{"revocation is per channel", "revoked", communication.DecideParams{Channel: communication.Chat, Purpose: mk}, want{communication.Deny, communication.ReasonNoConsent, time.Time{}}},
-			{"before the revocation took effect", "revoked", communication.DecideParams{Channel: em, Purpose: mk, At: t0.Add(-3 * day)}, want{communication.Allow, communication.ReasonConsent, time.Time{}}},
+			{"a past time does not hide a later revocation", "revoked", communication.DecideParams{Channel: em, Purpose: mk, At: t0.Add(-3 * day)}, want{communication.Deny, communication.ReasonRevoked, time.Time{}}},
+			{"a broad grant does not lift a list unsubscribe", "lists2", communication.DecideParams{Channel: em, Purpose: mk, List: "newsletter"}, want{communication.Deny, communication.ReasonRevoked, time.Time{}}},
+			{"the broad grant covers other lists", "lists2", communication.DecideParams{Channel: em, Purpose: mk, List: "offers"}, want{communication.Allow, communication.ReasonConsent, time.Time{}}},
+			{"a later pending request does not undo a grant", "pendlater", communication.DecideParams{Channel: em, Purpose: mk}, want{communication.Allow, communication.ReasonConsent, time.Time{}}},
 			{"granted again, latest effective wins", "regranted", communication.DecideParams{Channel: em, Purpose: mk}, want{communication.Allow, communication.ReasonConsent, time.Time{}}},
 			{"pending double opt-in", "pending", communication.DecideParams{Channel: em, Purpose: mk}, want{communication.Deny, communication.ReasonPending, time.Time{}}},
 			{"no record, opt-in default", "none", communication.DecideParams{Channel: em, Purpose: mk}, want{communication.Deny, communication.ReasonNoConsent, time.Time{}}},
@@ -372,7 +379,8 @@ func TestUnsubscribeTokens(t *testing.T) {
 			return string(b)
 		}
 		for name, bad := range map[string]string{"forged": "eyJ3IjoiYWNtZSJ9.c2lnbmF0dXJl", "altered payload": flip(body) + "." + sig,
-			"altered signature": body + "." + flip(sig), "other workspace": otherTok, "garbage": "not a token", "empty": ""} {
+			"altered signature": body + "." + flip(sig), "other workspace": otherTok, "garbage": "not a token", "empty": "",
+			"another spelling": tok[:5] + "\n" + tok[5:]} {
 			_, err := com.Unsubscribe(ctx, bad, "198.51.100.1")
 			var ve *crmtype.ValidationError
 			require.True(t, errors.As(err, &ve), "%s: %v", name, err)

@@ -55,21 +55,49 @@ func (e *ConsentEntry) applies(ch Channel, p Purpose, list string) bool {
 }
 
 // effective returns the entry deciding a message on ch for p in list at
-// instant at: the latest of entries (sorted by effective time, then
-// recording) that applies and is in effect; nil when none.
+// instant at, among the entries that apply and are in effect; nil when
+// none. The latest revocation stands unless a later grant at least as
+// specific lifts it: a broad grant (all of marketing) does not undo an
+// unsubscribe from one list, a grant for that list does. Without a
+// standing revocation the latest grant decides, and only without one a
+// pending request (double opt-in) does. "Latest" is by effective time,
+// then by recording time.
 func effective(entries []ConsentEntry, ch Channel, p Purpose, list string, at time.Time) *ConsentEntry {
-	var best *ConsentEntry
+	latest := map[ConsentState]*ConsentEntry{}
 	for i := range entries {
 		e := &entries[i]
 		if e.EffectiveAt.After(at) || !e.applies(ch, p, list) {
 			continue
 		}
-		if best == nil || e.EffectiveAt.After(best.EffectiveAt) ||
-			e.EffectiveAt.Equal(best.EffectiveAt) && string(e.ID[:]) > string(best.ID[:]) {
-			best = e
+		if best := latest[e.State]; best == nil || later(e, best) {
+			latest[e.State] = e
 		}
 	}
-	return best
+	r, g := latest[ConsentRevoked], latest[ConsentGranted]
+	switch {
+	case r != nil && (g == nil || !later(g, r) || !g.asSpecificAs(r)):
+		return r
+	case g != nil:
+		return g
+	}
+	return latest[ConsentPending]
+}
+
+// later reports whether e took effect after f (ties: recorded after).
+func later(e, f *ConsentEntry) bool {
+	if !e.EffectiveAt.Equal(f.EffectiveAt) {
+		return e.EffectiveAt.After(f.EffectiveAt)
+	}
+	if !e.RecordedAt.Equal(f.RecordedAt) {
+		return e.RecordedAt.After(f.RecordedAt)
+	}
+	return string(e.ID[:]) > string(f.ID[:])
+}
+
+// asSpecificAs reports whether e's scope is f's or narrower in every part
+// (channel, purpose, list).
+func (e *ConsentEntry) asSpecificAs(f *ConsentEntry) bool {
+	return (f.Channel == "" || e.Channel == f.Channel) && (f.Purpose == "" || e.Purpose == f.Purpose) && (f.List == "" || e.List == f.List)
 }
 
 // QuietHours is a daily window of wall-clock time in the customer's zone
@@ -138,8 +166,7 @@ func quietUntil(qs []QuietHours, ch Channel, t time.Time, loc *time.Location) ti
 		if b <= now {
 			day = lt.AddDate(0, 0, 1)
 		}
-		end := time.Date(day.Year(), day.Month(), day.Day(), b/60, b%60, 0, 0, loc)
-		if end.After(until) {
+		if end := wallClock(day, b, loc, t); end.After(until) {
 			until = end
 		}
 	}
@@ -159,6 +186,46 @@ func contactZone(names ...string) (*time.Location, string) {
 		}
 	}
 	return time.UTC, "UTC"
+}
+
+// wallClock returns the first instant after t at which the local clock in
+// loc reads minute m of day's date, or has passed it: where daylight
+// saving skips that time, the instant the clocks jump; where it repeats
+// it, the occurrence after t.
+func wallClock(day time.Time, m int, loc *time.Location, t time.Time) time.Time {
+	want := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
+	reads := func(x time.Time) bool {
+		lx := x.In(loc)
+		return lx.Hour()*60+lx.Minute() == m && lx.Day() == day.Day()
+	}
+	if !reads(want) {
+		// Skipped: the clocks jump over m, within three hours of the
+		// instant time.Date chose; the end is the first minute whose
+		// reading is past m.
+		date := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+		past := func(x time.Time) bool {
+			lx := x.In(loc)
+			switch ld := time.Date(lx.Year(), lx.Month(), lx.Day(), 0, 0, 0, 0, time.UTC); {
+			case ld.After(date):
+				return true
+			case ld.Before(date):
+				return false
+			}
+			return lx.Hour()*60+lx.Minute() >= m
+		}
+		x := want.Add(-3 * time.Hour).Truncate(time.Minute)
+		for i := 0; i < 6*60 && !past(x); i++ {
+			x = x.Add(time.Minute)
+		}
+		want = x
+	}
+	// Repeated: a later occurrence of the same reading.
+	for d := 30 * time.Minute; !want.After(t) && d <= 3*time.Hour; d += 30 * time.Minute {
+		if c := want.Add(d); reads(c) && c.After(t) {
+			return c
+		}
+	}
+	return want
 }
 
 // Preferences are how a customer wants to be contacted.

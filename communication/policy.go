@@ -15,10 +15,13 @@ import (
 //     (for every purpose, transactional included);
 //  2. a transactional message: Allow (consent, caps and quiet hours do not
 //     apply to receipts and one-time codes);
-//  3. the consent ledger: the latest entry in effect at p.At that applies
-//     to the channel, purpose and list (an entry for every channel, purpose
-//     or list applies too): revoked or pending Deny, granted passes; with
-//     no entry, ContactSettings.NoRecord decides (service messages pass);
+//  3. the consent ledger as it stands at p.At (or now, when p.At is past):
+//     among the entries that apply to the channel, purpose and list (an
+//     entry for every channel, purpose or list applies too), the latest
+//     revocation stands unless a later grant at least as specific lifts it
+//     (a broad grant does not undo a list unsubscribe); a grant passes, a
+//     revocation or a pending double opt-in denies; with no entry,
+//     ContactSettings.NoRecord decides (service messages pass);
 //  4. quiet hours (the customer's, else the workspace's) in the customer's
 //     zone: Defer until the window ends;
 //  5. frequency caps, counted from the customer's recorded outbound
@@ -79,8 +82,9 @@ func (s *Service) decide(ctx context.Context, op string, ids []crmtype.ID, p Dec
 			return nil, wrap(op, crmtype.Invalid(f, "is required"))
 		}
 	}
+	now := s.clock.Now()
 	if p.At.IsZero() {
-		p.At = s.clock.Now()
+		p.At = now
 	}
 	cs, err := s.contactSettings(ctx, sc)
 	if err != nil {
@@ -122,7 +126,7 @@ func (s *Service) decide(ctx context.Context, op string, ids []crmtype.ID, p Dec
 			}
 		}
 		for k, id := range chunk {
-			d := decideOne(id, p, cs, caps, zones, prefs[id], consents[id], recent, sent[id])
+			d := decideOne(id, p, now, cs, caps, zones, prefs[id], consents[id], recent, sent[id])
 			if d.Verdict == Allow {
 				sent[id]++
 			}
@@ -146,7 +150,7 @@ func distinctIDs(ids []crmtype.ID) []crmtype.ID {
 
 // decideOne applies the rules of Decide to one customer. batch is how many
 // of the batch's messages to the customer were allowed before this one.
-func decideOne(id crmtype.ID, p DecideParams, cs ContactSettings, caps []Cap, zones map[crmtype.ID]string,
+func decideOne(id crmtype.ID, p DecideParams, now time.Time, cs ContactSettings, caps []Cap, zones map[crmtype.ID]string,
 	pref *Preferences, entries []ConsentEntry, recent []map[crmtype.ID][]time.Time, batch int) Decision {
 	d := Decision{CustomerID: id}
 	zone, live := zones[id]
@@ -162,7 +166,13 @@ func decideOne(id crmtype.ID, p DecideParams, cs ContactSettings, caps []Cap, zo
 		d.Verdict, d.Reason, d.Detail = Allow, ReasonTransactional, "transactional: consent, caps and quiet hours do not apply"
 		return d
 	}
-	if e := effective(entries, p.Channel, p.Purpose, p.List, p.At); e != nil {
+	// Consent as it stands at the later of the message's time and now: a
+	// revocation since a scheduled time counts.
+	asOf := p.At
+	if now.After(asOf) {
+		asOf = now
+	}
+	if e := effective(entries, p.Channel, p.Purpose, p.List, asOf); e != nil {
 		switch e.State {
 		case ConsentRevoked:
 			d.Verdict, d.Reason, d.Detail = Deny, ReasonRevoked, describeEntry(e)
@@ -192,7 +202,7 @@ func decideOne(id crmtype.ID, p DecideParams, cs ContactSettings, caps []Cap, zo
 	at, reason, detail := p.At, "", ""
 	for round := 0; round < 8; round++ {
 		moved := false
-		if end := quietUntil(quiet, p.Channel, at, loc); !end.IsZero() {
+		if end := quietUntil(quiet, p.Channel, at, loc); end.After(at) {
 			if reason == "" {
 				reason, detail = ReasonQuietHours, fmt.Sprintf("quiet hours in %s until %s", loc, end.In(loc).Format("15:04"))
 			}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ type UnsubscribeRequest struct {
 	Scope      UnsubscribeScope
 	IssuedAt   time.Time
 	ExpiresAt  time.Time
+	sig        string // the token's signature, canonically encoded: what identifies it
 }
 
 // unsubPayload is a token's signed content.
@@ -49,6 +51,9 @@ type unsubPayload struct {
 func (s *Service) workspaceKey() ([]byte, error) {
 	if len(s.secret) == 0 {
 		return nil, ErrNoSecret
+	}
+	if len(s.secret) < 32 {
+		return nil, fmt.Errorf("%w: Config.Secret has %d bytes, at least 32 are needed", ErrNoSecret, len(s.secret))
 	}
 	m := hmac.New(sha256.New, s.secret)
 	m.Write([]byte("kehu/crm unsubscribe\x00" + string(s.workspace)))
@@ -107,10 +112,12 @@ func (s *Service) ParseUnsubscribe(token string) (UnsubscribeRequest, error) {
 		return UnsubscribeRequest{}, wrap(op, crmtype.Invalid("token", reason))
 	}
 	body, sig, ok := strings.Cut(token, ".")
-	enc := base64.RawURLEncoding
+	enc := base64.RawURLEncoding.Strict()
 	b, err1 := enc.DecodeString(body)
 	mac, err2 := enc.DecodeString(sig)
-	if !ok || err1 != nil || err2 != nil {
+	// One spelling per token: the decoder skips newlines, so a token must
+	// also be its own canonical encoding.
+	if !ok || err1 != nil || err2 != nil || enc.EncodeToString(b) != body || enc.EncodeToString(mac) != sig {
 		return bad("is malformed")
 	}
 	m := hmac.New(sha256.New, key)
@@ -127,7 +134,7 @@ func (s *Service) ParseUnsubscribe(token string) (UnsubscribeRequest, error) {
 		return bad("has expired")
 	}
 	return UnsubscribeRequest{Workspace: s.workspace, CustomerID: p.C, Scope: p.UnsubscribeScope,
-		IssuedAt: time.Unix(p.I, 0).UTC(), ExpiresAt: exp}, nil
+		IssuedAt: time.Unix(p.I, 0).UTC(), ExpiresAt: exp, sig: sig}, nil
 }
 
 // Unsubscribe processes token: it records a revocation of the token's
@@ -155,8 +162,8 @@ func (s *Service) Unsubscribe(ctx context.Context, token, evidenceIP string) (*C
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	sum := sha256.Sum256([]byte(token))
-	out, err := s.store.InsertConsent(ctx, sc, e, "unsubscribe:"+base64.RawURLEncoding.EncodeToString(sum[:16]))
+	// The key names the verified token (its signature), not its spelling.
+	out, err := s.store.InsertConsent(ctx, sc, e, "unsubscribe:"+req.sig)
 	return out, wrap(op, err)
 }
 
