@@ -537,3 +537,31 @@ func TestContactPrivacyAndMerge(t *testing.T) {
 		require.Equal(t, []string{"granted"}, states)
 	})
 }
+
+// TestContactCapsSkipFailedSends: a message whose sending failed does not
+// count against a cap; one that was sent does.
+func TestContactCapsSkipFailedSends(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, _, _ := newContactClient(t, db)
+		com := client.Workspace("acme").Communication
+		c := mustCreate(t, ctx, client.Workspace("acme").Customers, customer.CreateParams{Name: "Kofi"})
+		require.NoError(t, com.SetContactSettings(ctx, communication.ContactSettings{NoRecord: communication.Allow,
+			Caps: []communication.Cap{{Channel: communication.SMS, Max: 1, Window: 24 * time.Hour}}}))
+		decide := func() communication.Decision {
+			d, err := com.Decide(ctx, communication.DecideParams{CustomerID: c.ID, Channel: communication.SMS, Purpose: communication.PurposeMarketing})
+			require.NoError(t, err)
+			return d
+		}
+		_, err := com.Record(ctx, communication.InteractionParams{CustomerID: c.ID, Channel: communication.SMS, Direction: communication.Outbound,
+			OccurredAt: t0.Add(-time.Hour), Body: "x", Status: communication.StatusFailed})
+		require.NoError(t, err)
+		require.Equal(t, communication.Allow, decide().Verdict)
+		_, err = com.Record(ctx, communication.InteractionParams{CustomerID: c.ID, Channel: communication.SMS, Direction: communication.Outbound,
+			OccurredAt: t0.Add(-time.Hour), Body: "y", Status: communication.StatusDelivered})
+		require.NoError(t, err)
+		d := decide()
+		require.Equal(t, communication.Defer, d.Verdict)
+		require.Equal(t, t0.Add(23*time.Hour), d.Until)
+	})
+}

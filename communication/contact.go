@@ -372,7 +372,8 @@ type ContactStore interface {
 	ContactCustomers(ctx context.Context, sc crmtype.Scope, ids []crmtype.ID) (map[crmtype.ID]string, error)
 	// OutboundTimes returns, per customer, the times of its outbound
 	// interactions in (since, until] with purpose (any when "") on ch (any
-	// when ""), latest first, at most limit each.
+	// when ""), latest first, at most limit each; messages whose sending
+	// failed do not count.
 	OutboundTimes(ctx context.Context, sc crmtype.Scope, customers []crmtype.ID, since, until time.Time, purpose Purpose, ch Channel, limit int) (map[crmtype.ID][]time.Time, error)
 }
 

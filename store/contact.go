@@ -275,6 +275,7 @@ func (s *Store) OutboundTimes(ctx context.Context, sc crmtype.Scope, customers [
 		}
 		q := s.db.NewSelect().TableExpr("crm_interactions AS i").Column("i.customer_id", "i.occurred_at").
 			Where("i.direction = 'outbound'"). // literally, to match the partial index
+			Where("i.status <> 'failed'").     // a message that never left counts for nothing
 			Where("i.occurred_at > ?", since.UTC()).Where("i.occurred_at <= ?", until.UTC())
 		if len(chunk) == 1 {
 			q = q.Where("i.customer_id = ?", chunk[0]).Limit(int64(limit))

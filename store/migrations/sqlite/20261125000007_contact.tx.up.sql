@@ -51,4 +51,4 @@ ALTER TABLE crm_interactions ADD COLUMN purpose TEXT NOT NULL DEFAULT '';
 ALTER TABLE crm_interactions ADD COLUMN decision TEXT NOT NULL DEFAULT '';
 --bun:split
 -- Frequency caps count a customer's recent outbound messages from here.
-CREATE INDEX crm_interactions_outbound ON crm_interactions (workspace_id, customer_id, occurred_at, purpose, channel) WHERE direction = 'outbound';
+CREATE INDEX crm_interactions_outbound ON crm_interactions (workspace_id, customer_id, occurred_at, purpose, channel, status) WHERE direction = 'outbound';
