@@ -498,6 +498,22 @@ func TestContactPrivacyAndMerge(t *testing.T) {
 			return mustCreate(t, ctx, ws.Customers, customer.CreateParams{Name: name})
 		}
 		x, y, z := mk("Xavier"), mk("Yannick"), mk("Zelda")
+		// The survivor's own preferences do not lose the absorbed
+		// customer's do-not-contact.
+		w, v := mk("Wanda"), mk("Viktor")
+		_, err0 := com.SetPreferences(ctx, communication.Preferences{CustomerID: w.ID, TimeZone: "Europe/Paris"})
+		require.NoError(t, err0)
+		_, err0 = com.SetPreferences(ctx, communication.Preferences{CustomerID: v.ID, DoNotContact: true})
+		require.NoError(t, err0)
+		_, err0 = ws.Customers.Merge(ctx, customer.MergeParams{IDs: []crmtype.ID{w.ID, v.ID}, Survivor: w.ID})
+		require.NoError(t, err0)
+		pw, err0 := com.Preferences(ctx, w.ID)
+		require.NoError(t, err0)
+		require.True(t, pw.DoNotContact)
+		require.Equal(t, "Europe/Paris", pw.TimeZone)
+		dw, err0 := com.Decide(ctx, communication.DecideParams{CustomerID: w.ID, Channel: communication.SMS, Purpose: communication.PurposeTransactional})
+		require.NoError(t, err0)
+		require.Equal(t, communication.ReasonDoNotContact, dw.Reason)
 		for _, c := range []*customer.Customer{x, y, z} {
 			_, err := com.RecordConsent(ctx, communication.ConsentParams{CustomerID: c.ID, Purpose: communication.PurposeMarketing,
 				State: communication.ConsentGranted, EvidenceText: "I agree, " + c.Name, EvidenceIP: "192.0.2." + fmt.Sprint(len(c.Name))})
@@ -529,7 +545,9 @@ func TestContactPrivacyAndMerge(t *testing.T) {
 		// preferences go.
 		_, err = ws.Privacy.Erase(ctx, y.ID, privacy.EraseOptions{})
 		require.NoError(t, err)
-		require.Zero(t, countRows(t, ctx, db, "crm_contact_preferences", "acme"))
+		n, err := db.NewSelect().TableExpr("crm_contact_preferences").Where("workspace_id = ?", "acme").Where("customer_id = ?", y.ID).Count(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
 		requireNowhere(t, ctx, db, []string{"I agree, Yannick", "asked by Yannick"})
 		var states []string
 		require.NoError(t, db.NewSelect().TableExpr("crm_consents").Column("state").Where("workspace_id = ?", "acme").

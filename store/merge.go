@@ -268,6 +268,11 @@ func (s *Store) saveCustomerRow(ctx context.Context, sc crmtype.Scope, c *custom
 func (s *Store) moveReferences(ctx context.Context, sc crmtype.Scope, from, to crmtype.ID, res *customer.MergeResult) ([]movedRows, error) {
 	var out []movedRows
 	for _, ref := range customerRefs {
+		if ref.BeforeMerge != nil {
+			if err := ref.BeforeMerge(ctx, s, sc, from, to); err != nil {
+				return nil, fmt.Errorf("merge %s: %w", ref.Table, err)
+			}
+		}
 		if ref.Merge == mergeKeep {
 			continue
 		}

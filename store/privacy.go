@@ -44,6 +44,10 @@ type customerRef struct {
 	// Unlink sets the column to NULL when the customer is purged: a
 	// reference that outlives its customer (an interaction's company).
 	Unlink bool
+	// BeforeMerge, when set, runs before a merge moves the table's rows
+	// from an absorbed customer to the survivor: to carry over what must
+	// not be lost with a row the survivor's own replaces.
+	BeforeMerge func(ctx context.Context, s *Store, sc crmtype.Scope, from, to crmtype.ID) error
 }
 
 // customerRefs is the customer-reference registry: every table that refers
@@ -71,7 +75,8 @@ var customerRefs = []customerRef{
 	// go. A merge keeps the survivor's preferences, else takes the
 	// absorbed customer's.
 	{Table: "crm_consents", Column: "customer_id", Scrub: map[string]any{"evidence_text": "", "evidence_ip": ""}},
-	{Table: "crm_contact_preferences", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"workspace_id"}},
+	{Table: "crm_contact_preferences", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"workspace_id"},
+		BeforeMerge: carryDoNotContact},
 	// Tasks and their reminders exist only to act on the person: deleted on
 	// erasure (their history stays in the log, scrubbed). Reminders first,
 	// so that Erase counts them before the tasks' foreign key cascades.
@@ -88,6 +93,19 @@ var customerRefs = []customerRef{
 	// The merge log holds copies of the merged customers: erased with them.
 	{Table: "crm_customer_merges", Column: "survivor_id", Delete: true, Merge: mergeKeep, NoExport: true},
 	{Table: "crm_customer_merge_items", Column: "customer_id", Delete: true, Merge: mergeKeep, NoExport: true},
+}
+
+// carryDoNotContact sets the survivor's do-not-contact flag when the
+// absorbed customer had it: the merge keeps the survivor's preferences,
+// and the flag beats every consent, so it must not be lost with the
+// absorbed customer's. (An unmerge leaves the survivor flagged.)
+func carryDoNotContact(ctx context.Context, s *Store, sc crmtype.Scope, from, to crmtype.ID) error {
+	q := s.db.NewUpdate().TableExpr("crm_contact_preferences AS x").Set("do_not_contact = ?", true).
+		Set("dnc_reason = CASE WHEN x.dnc_reason = '' THEN ? ELSE x.dnc_reason END", "carried over from merged customer "+from.String()).
+		Where("x.customer_id = ?", to).
+		Where("EXISTS (SELECT 1 FROM crm_contact_preferences AS y WHERE y.workspace_id = x.workspace_id AND y.customer_id = ? AND y.do_not_contact)", from)
+	_, err := where(q, "x", sc).Exec(ctx)
+	return err
 }
 
 // ExportCustomer implements privacy.Store.
