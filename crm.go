@@ -16,6 +16,7 @@ import (
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
 	"github.com/kehu/crm/privacy"
+	"github.com/kehu/crm/service"
 	"github.com/kehu/crm/store"
 )
 
@@ -55,12 +56,16 @@ type Config struct {
 	// the Sender that delivers outbound messages, body limits, the
 	// reminder lease. Its Clock is ignored: Clock above applies.
 	Communication communication.Config
+	// Service configures every workspace's Service (tickets: the reopen
+	// window). Its Clock is ignored: Clock above applies.
+	Service service.Config
 }
 
 // EventTypes lists every event type the SDK records.
 func EventTypes() []string {
 	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
-		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes)
+		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes,
+		service.TicketEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out
@@ -71,6 +76,7 @@ type Client struct {
 	clock crmtype.Clock
 	lease time.Duration
 	comm  communication.Config
+	svc   service.Config
 }
 
 // New returns a Client over db, which must use bun's sqlitedialect or
@@ -103,7 +109,9 @@ func New(db *bun.DB, cfg *Config) (*Client, error) {
 	clock := crmtype.StoredClock(cfg.Clock)
 	comm := cfg.Communication
 	comm.Clock = clock
-	return &Client{db: db, store: store.New(db), clock: clock, lease: cfg.OutboxLease, comm: comm}, nil
+	svc := cfg.Service
+	svc.Clock = clock
+	return &Client{db: db, store: store.New(db), clock: clock, lease: cfg.OutboxLease, comm: comm, svc: svc}, nil
 }
 
 // Migrate creates or updates the crm_ tables. It is safe to run on every
@@ -126,7 +134,7 @@ func (c *Client) Migrate(ctx context.Context) error {
 // connection, a call through c would wait for the transaction to end.
 func (c *Client) RunInTx(ctx context.Context, fn func(ctx context.Context, tx *Client) error) error {
 	return c.store.RunInTx(ctx, func(ctx context.Context, tx *store.Store) error {
-		return fn(ctx, &Client{store: tx, clock: c.clock, lease: c.lease, comm: c.comm})
+		return fn(ctx, &Client{store: tx, clock: c.clock, lease: c.lease, comm: c.comm, svc: c.svc})
 	})
 }
 
@@ -144,7 +152,7 @@ func (c *Client) Subscribe(fn func(crmtype.Event)) (cancel func()) {
 // WithTx returns a client whose calls run in the host's transaction tx, so
 // CRM writes commit or roll back with the host's own.
 func (c *Client) WithTx(tx bun.Tx) *Client {
-	return &Client{store: c.store.WithDB(tx), clock: c.clock, lease: c.lease, comm: c.comm}
+	return &Client{store: c.store.WithDB(tx), clock: c.clock, lease: c.lease, comm: c.comm, svc: c.svc}
 }
 
 // Workspace returns the services of workspace id. It does not touch the
@@ -157,6 +165,7 @@ func (c *Client) Workspace(id string) *Workspace {
 		ID:            w,
 		Customers:     customers,
 		Communication: communication.NewService(c.store, customers, w, c.comm),
+		Service:       service.NewService(c.store, w, c.svc),
 		Events:        event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
 		Privacy:       privacy.NewService(c.store, w, c.clock),
 		Analysis:      analysis.NewService(c.store, w),
@@ -174,6 +183,9 @@ type Workspace struct {
 	// and their conversations), renders and sends templated messages, and
 	// keeps tasks and reminders.
 	Communication *communication.Service
+	// Service keeps tickets: numbers, the status life cycle, assignment
+	// (SLAs and engagements are still to come).
+	Service *service.Service
 	// Events reads the event log: customer timelines, audit trails, and the
 	// outbox for the host's consumers.
 	Events *event.Service

@@ -4,24 +4,36 @@
 // and resolution targets in business minutes, and satisfaction reporting
 // over the surveys of package communication.
 //
-// Today it has the pure building block those SLAs are measured on:
+// Today it has tickets and the pure building block SLAs are measured on,
 // business calendars.
+//
+//   - A Ticket has a category (after-sales, technical support, training,
+//     complaint, inquiry, or the workspace's own), a priority, the channel
+//     it came in on, the customer, company and purchase or product it
+//     concerns, an assignee and team, tags and attributes, and a number
+//     per workspace ("T-1042") that stays unique under concurrent creation.
+//     Its status moves new, open, pending (on the customer), on hold,
+//     solved, closed along the allowed transitions only; a solved ticket
+//     reopens within Config.ReopenWindow; closed is final. Every change is
+//     an event on the customer's timeline.
 //
 //   - A Calendar is an IANA time zone with weekly working intervals
 //     (several a day, e.g. 09:00-12:00 and 13:00-18:00), holidays, and
 //     special working days such as the weekends China works to make up
 //     for a long holiday, or every minute of the week (24x7).
+//
 //   - Add gives the instant a target of so much business time is reached
 //     (a deadline); Between measures the business time between two
 //     instants; IsWorking and NextWorking tell whether and when the
 //     calendar works.
+//
 //   - AddExcluding and BetweenExcluding stop the clock during pauses,
 //     e.g. while a ticket is pending on the customer, and resume it
 //     afterwards; an open-ended pause means the clock is not running.
 //
-// Arithmetic runs in the calendar's zone across daylight-saving changes
-// and returns instants in UTC. Nothing here touches a database, a clock
-// or the network.
+// Calendar arithmetic runs in the calendar's zone across daylight-saving
+// changes and returns instants in UTC; it touches no database, clock or
+// network.
 //
 // Bad input is a *crmtype.ValidationError naming the field (errors.Is
 // crmtype.ErrInvalid).

@@ -87,9 +87,14 @@ var customerRefs = []customerRef{
 	// text and choices); invitations expire, so their tokens stop working.
 	{Table: "crm_survey_invitations", Column: "customer_id", Scrub: map[string]any{"expires_at": bun.Safe("created_at")}},
 	{Table: "crm_survey_responses", Column: "customer_id", JSON: []string{"answers"}, Scrub: map[string]any{"answers": "{}"}},
+	// Service: tickets are kept (their numbers, statuses and counts feed
+	// service reporting) without their text; a merge re-points them.
+	{Table: "crm_tickets", Column: "customer_id", JSON: []string{"tags", "attributes"},
+		Scrub: map[string]any{"subject": "", "description": "", "attributes": "{}", "purchase_id": nil}},
 	// The people of a company: a merge of companies moves them to the survivor.
 	{Table: "crm_customers", Column: "company_id", NoExport: true, NoErase: true},
 	{Table: "crm_interactions", Column: "company_id", NoExport: true, NoErase: true, Unlink: true},
+	{Table: "crm_tickets", Column: "company_id", NoExport: true, NoErase: true, Unlink: true},
 	// The merge log holds copies of the merged customers: erased with them.
 	{Table: "crm_customer_merges", Column: "survivor_id", Delete: true, Merge: mergeKeep, NoExport: true},
 	{Table: "crm_customer_merge_items", Column: "customer_id", Delete: true, Merge: mergeKeep, NoExport: true},
