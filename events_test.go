@@ -719,6 +719,13 @@ func TestEventsTimelineAndAudit(t *testing.T) {
 		} {
 			require.Equal(t, filter(q), eventIDs(timelineAll(t, ctx, ws, c.ID, q)), "%+v", q)
 		}
+		// A cursor pages the query it came from: with other filters it is refused.
+		first, err := ws.Events.Timeline(ctx, c.ID, event.Query{Limit: 5})
+		require.NoError(t, err)
+		_, err = ws.Events.Timeline(ctx, c.ID, event.Query{Limit: 5, After: first.Next, Types: []string{customer.EventCustomerUpdated}})
+		require.ErrorIs(t, err, crm.ErrInvalid)
+		_, err = ws.Events.Timeline(ctx, c.ID, event.Query{Limit: 5, After: first.Next, From: t0})
+		require.ErrorIs(t, err, crm.ErrInvalid)
 		none := timelineAll(t, ctx, ws, c.ID, event.Query{From: updateTimes[18].Add(time.Second)})
 		require.Empty(t, none)
 		page, err = ws.Events.Timeline(ctx, crmtype.NewID(t0), event.Query{})

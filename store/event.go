@@ -155,6 +155,7 @@ type streamPos struct {
 type timelineCursor struct {
 	Workspace string               `json:"w"`
 	Customer  crmtype.ID           `json:"c"`
+	Filter    string               `json:"f,omitempty"` // the query's types and window: a cursor pages one query
 	Seq       int64                `json:"s,omitempty"`
 	Pos       map[string]streamPos `json:"p,omitempty"`
 }
@@ -235,12 +236,16 @@ func readSource[T any](ctx context.Context, sel *bun.SelectQuery, alias string, 
 // Timeline implements event.Store.
 func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, cust crmtype.ID, q event.Query, limit int) (crmtype.Page[crmtype.Event], error) {
 	var page crmtype.Page[crmtype.Event]
-	cur := timelineCursor{Workspace: string(sc.Workspace), Customer: cust}
+	filter := fmt.Sprintf("%q|%d|%d", q.Types, q.From.UnixNano(), q.To.UnixNano())
+	if len(q.Types) == 0 && q.From.IsZero() && q.To.IsZero() {
+		filter = ""
+	}
+	cur := timelineCursor{Workspace: string(sc.Workspace), Customer: cust, Filter: filter}
 	if q.After != "" {
 		if err := crmtype.DecodeCursor(q.After, &cur); err != nil {
 			return page, err
 		}
-		if cur.Workspace != string(sc.Workspace) || cur.Customer != cust {
+		if cur.Workspace != string(sc.Workspace) || cur.Customer != cust || cur.Filter != filter {
 			return page, crmtype.Invalid("cursor", "belongs to another list")
 		}
 	}
