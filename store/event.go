@@ -242,6 +242,7 @@ func (s *Store) Timeline(ctx context.Context, sc crmtype.Scope, cust crmtype.ID,
 	}
 	cur := timelineCursor{Workspace: string(sc.Workspace), Customer: cust, Filter: filter}
 	if q.After != "" {
+		cur = timelineCursor{}
 		if err := crmtype.DecodeCursor(q.After, &cur); err != nil {
 			return page, err
 		}
