@@ -225,6 +225,13 @@ func TestContactDecisions(t *testing.T) {
 			Purpose: mk, To: "x@example.com"})
 		var na *communication.NotAllowedError
 		require.ErrorIs(t, err, communication.ErrNotAllowed)
+		// A purpose is required: a marketing message sent as a service one
+		// would pass without consent.
+		_, err2 := com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "promo", Channel: em, CustomerID: cs["none"].ID},
+			To: "x@example.com"})
+		var ve *crmtype.ValidationError
+		require.True(t, errors.As(err2, &ve))
+		require.Equal(t, "purpose", ve.Field)
 		require.True(t, errors.As(err, &na))
 		require.Equal(t, communication.ReasonRevoked, na.Decision.Reason)
 		_, err = com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "promo", Channel: em, CustomerID: cs["capped"].ID},

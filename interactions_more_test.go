@@ -765,7 +765,7 @@ func TestInteractionsMoreSend(t *testing.T) {
 			require.NoError(t, err)
 		}
 		params := func(c *customer.Customer, ch communication.Channel) communication.SendParams {
-			return communication.SendParams{RenderParams: communication.RenderParams{Key: "otp", Channel: ch, CustomerID: c.ID,
+			return communication.SendParams{Purpose: communication.PurposeService, RenderParams: communication.RenderParams{Key: "otp", Channel: ch, CustomerID: c.ID,
 				Data: map[string]any{"code": "1234"}}}
 		}
 
@@ -940,7 +940,7 @@ func TestInteractionsMoreTwoWorkspaces(t *testing.T) {
 		imInvalid(t, err, "key", "A's template is not B's")
 		_, err = cb.Render(ctx, communication.RenderParams{Key: "hello", Channel: communication.Email, CustomerID: kim.ID})
 		require.ErrorIs(t, err, crm.ErrNotFound)
-		_, err = cb.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "hello", Channel: communication.Email, CustomerID: kim.ID}})
+		_, err = cb.Send(ctx, communication.SendParams{Purpose: communication.PurposeService, RenderParams: communication.RenderParams{Key: "hello", Channel: communication.Email, CustomerID: kim.ID}})
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		require.Empty(t, sender.sent)
 		_, err = cb.SaveTemplate(ctx, communication.Template{Key: "hello", Channel: communication.Email, Subject: "Hei", Body: "Hei {{.Customer.GivenName}}"})
@@ -948,7 +948,7 @@ func TestInteractionsMoreTwoWorkspaces(t *testing.T) {
 		rb, err := cb.Render(ctx, communication.RenderParams{Key: "hello", Channel: communication.Email, CustomerID: lars.ID})
 		require.NoError(t, err)
 		require.Equal(t, "Hei Lars", rb.Body)
-		sent, err := cb.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "hello", Channel: communication.Email, CustomerID: lars.ID}})
+		sent, err := cb.Send(ctx, communication.SendParams{Purpose: communication.PurposeService, RenderParams: communication.RenderParams{Key: "hello", Channel: communication.Email, CustomerID: lars.ID}})
 		require.NoError(t, err)
 		require.Equal(t, "lars@example.no", sender.sent[0].To)
 		_, err = ca.Interaction(ctx, sent.ID)
@@ -1210,7 +1210,7 @@ func TestInteractionsMorePrivacy(t *testing.T) {
 			Body: "Hello {{.Customer.GivenName}}, parcel {{.Data.parcel}} is ready"})
 		require.NoError(t, err)
 		clock.Advance(time.Minute)
-		failed, err := com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "notice", Channel: communication.Email,
+		failed, err := com.Send(ctx, communication.SendParams{Purpose: communication.PurposeService, RenderParams: communication.RenderParams{Key: "notice", Channel: communication.Email,
 			CustomerID: wang.ID, Data: map[string]any{"parcel": "ZX-9041"}}})
 		require.Error(t, err, "the sender refuses the address")
 		require.Equal(t, communication.StatusFailed, failed.Status)

@@ -230,7 +230,7 @@ func TestSendAndCallbacks(t *testing.T) {
 			_, err := com.SaveTemplate(ctx, tp)
 			require.NoError(t, err)
 		}
-		in, err := com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "shipped", Channel: communication.Email,
+		in, err := com.Send(ctx, communication.SendParams{Purpose: communication.PurposeService, RenderParams: communication.RenderParams{Key: "shipped", Channel: communication.Email,
 			CustomerID: zhang.ID, Data: map[string]any{"order": "A-1"}}})
 		require.NoError(t, err)
 		require.Equal(t, communication.StatusSent, in.Status)
@@ -240,14 +240,14 @@ func TestSendAndCallbacks(t *testing.T) {
 		require.Equal(t, "zh-Hant", sender.sent[0].Locale)
 
 		// A missing variable is an error, and nothing is sent or recorded.
-		_, err = com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "shipped", Channel: communication.Email,
+		_, err = com.Send(ctx, communication.SendParams{Purpose: communication.PurposeService, RenderParams: communication.RenderParams{Key: "shipped", Channel: communication.Email,
 			CustomerID: zhang.ID}})
 		require.ErrorIs(t, err, crm.ErrInvalid)
 		require.Len(t, sender.sent, 1)
 		require.Equal(t, 1, countRows(t, ctx, db, "crm_interactions", "acme"))
 
 		// The default template, HTML escaped; the sender fails: recorded as failed.
-		failed, err := com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{Key: "shipped", Channel: communication.Email,
+		failed, err := com.Send(ctx, communication.SendParams{Purpose: communication.PurposeService, RenderParams: communication.RenderParams{Key: "shipped", Channel: communication.Email,
 			CustomerID: ann.ID, Data: map[string]any{"order": "B-2"}}})
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "mailbox bad@example.com unavailable")

@@ -174,7 +174,8 @@ func (s *Service) render(ctx context.Context, op string, p RenderParams) (Render
 type SendParams struct {
 	RenderParams
 	// Purpose is why the message is sent; it decides which consent and
-	// caps apply (see Service.Decide). Default PurposeService.
+	// caps apply (see Service.Decide). Required: a marketing message sent
+	// as a service one would pass without consent.
 	Purpose Purpose
 	// List is the campaign or mailing list the message belongs to; a
 	// revocation for it (an unsubscribe) stops the message. Optional.
@@ -219,7 +220,7 @@ func (e *NotAllowedError) Error() string {
 func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
 
 // Send renders the template for the customer, asks the contact decision
-// (Decide, for SendParams.Purpose, default PurposeService) whether it may
+// (Decide, for SendParams.Purpose) whether it may
 // go now, records the outbound interaction (status queued, with its
 // purpose and the decision), hands the message to the configured Sender,
 // and records the result: status sent with the provider's id, or failed
@@ -233,8 +234,9 @@ func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed
 // is in the template's {{.Data.unsubscribe_url}} and, for email, in the
 // RFC 8058 List-Unsubscribe headers.
 //
-// Errors before anything is recorded or sent: a *NotAllowedError
-// (ErrNotAllowed) when the decision denies or defers; those of Render;
+// Errors before anything is recorded or sent: ErrInvalid ("purpose")
+// without a purpose; a *NotAllowedError (ErrNotAllowed) when the decision
+// denies or defers; those of Render;
 // ErrInvalid ("to") when the customer has no address on the channel;
 // ErrNoSender without a Sender; ErrNoSecret for an UnsubscribeURL without
 // Config.Secret.
@@ -243,8 +245,8 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*Interaction, error) 
 	if s.sender == nil {
 		return nil, wrap(op, ErrNoSender)
 	}
-	if p.Purpose == "" {
-		p.Purpose = PurposeService
+	if err := validatePurpose("purpose", p.Purpose, false); err != nil {
+		return nil, wrap(op, err)
 	}
 	if p.CustomerID.IsZero() {
 		return nil, wrap(op, crmtype.Invalid("customer_id", "is required"))

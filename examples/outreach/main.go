@@ -150,7 +150,7 @@ func main() {
 	fmt.Println("\nsending:")
 	sent := map[string]*communication.Interaction{}
 	for i, c := range []*customer.Customer{lin, emma} {
-		in, err := com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{
+		in, err := com.Send(ctx, communication.SendParams{Purpose: communication.PurposeTransactional, RenderParams: communication.RenderParams{
 			Key: "order-shipped", Channel: communication.Email, CustomerID: c.ID, Data: map[string]any{"order": fmt.Sprintf("SO-%d", 7001+i)}}})
 		if err != nil {
 			log.Fatal(err)
@@ -158,7 +158,7 @@ func main() {
 		sent[c.Name] = in
 	}
 	// A missing variable is refused before anything is sent.
-	_, err = com.Send(ctx, communication.SendParams{RenderParams: communication.RenderParams{
+	_, err = com.Send(ctx, communication.SendParams{Purpose: communication.PurposeTransactional, RenderParams: communication.RenderParams{
 		Key: "order-shipped", Channel: communication.Email, CustomerID: emma.ID}})
 	fmt.Println("  without the order number:", err)
 	// The provider's callbacks.
