@@ -229,6 +229,12 @@ func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed
 // already recorded on the channel, the message stays sent without it and
 // the error is ErrConflict.
 //
+// Two limits: caps are checked before the message is recorded, not under
+// a lock, so concurrent Sends to one customer may both pass a cap of one;
+// and when recording the result fails after the Sender accepted the
+// message, Send returns the queued interaction with the error — read its
+// status before sending again.
+//
 // With UnsubscribeURL set (it must contain "{token}"), the message carries
 // a signed unsubscribe token for its list (or else its purpose): the URL
 // is in the template's {{.Data.unsubscribe_url}} and, for email, in the
