@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/wallclock"
 )
 
 // ConsentParams is an entry for the consent ledger.
@@ -193,39 +194,17 @@ func contactZone(names ...string) (*time.Location, string) {
 // saving skips that time, the instant the clocks jump; where it repeats
 // it, the occurrence after t.
 func wallClock(day time.Time, m int, loc *time.Location, t time.Time) time.Time {
-	want := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, loc)
-	reads := func(x time.Time) bool {
-		lx := x.In(loc)
-		return lx.Hour()*60+lx.Minute() == m && lx.Day() == day.Day()
+	w := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, time.UTC)
+	ts := wallclock.Instants(w, loc)
+	if len(ts) == 0 {
+		return wallclock.Jump(w, loc)
 	}
-	if !reads(want) {
-		// Skipped: the clocks jump over m, within three hours of the
-		// instant time.Date chose; the end is the first minute whose
-		// reading is past m.
-		date := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-		past := func(x time.Time) bool {
-			lx := x.In(loc)
-			switch ld := time.Date(lx.Year(), lx.Month(), lx.Day(), 0, 0, 0, 0, time.UTC); {
-			case ld.After(date):
-				return true
-			case ld.Before(date):
-				return false
-			}
-			return lx.Hour()*60+lx.Minute() >= m
-		}
-		x := want.Add(-3 * time.Hour).Truncate(time.Minute)
-		for i := 0; i < 6*60 && !past(x); i++ {
-			x = x.Add(time.Minute)
-		}
-		want = x
-	}
-	// Repeated: a later occurrence of the same reading.
-	for d := 30 * time.Minute; !want.After(t) && d <= 3*time.Hour; d += 30 * time.Minute {
-		if c := want.Add(d); reads(c) && c.After(t) {
-			return c
+	for _, x := range ts {
+		if x.After(t) {
+			return x
 		}
 	}
-	return want
+	return ts[0]
 }
 
 // Preferences are how a customer wants to be contacted.

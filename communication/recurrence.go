@@ -10,6 +10,7 @@ import (
 	rrule "github.com/teambition/rrule-go"
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/wallclock"
 )
 
 // Recurrence is an RFC 5545 RRULE evaluated in an IANA zone from a first
@@ -354,21 +355,10 @@ func wallClockUTC(t time.Time) time.Time {
 // This is RFC 5545 section 3.3.5; time.Date leaves both cases unspecified
 // (and in practice picks the later reading in some zones).
 func wallToInstant(w time.Time, loc *time.Location) time.Time {
-	// The offsets in effect on either side of the reading; a zone changes its
-	// offset at most once in such a window.
-	_, before := w.Add(-26 * time.Hour).In(loc).Zone()
-	_, after := w.Add(26 * time.Hour).In(loc).Zone()
-	var best time.Time
-	for _, off := range [...]int{before, after} {
-		t := w.Add(-time.Duration(off) * time.Second)
-		if _, o := t.In(loc).Zone(); o == off && (best.IsZero() || t.Before(best)) {
-			best = t
-		}
+	if ts := wallclock.Instants(w, loc); len(ts) > 0 {
+		return ts[0]
 	}
-	if best.IsZero() { // in a gap
-		best = w.Add(-time.Duration(before) * time.Second)
-	}
-	return best
+	return wallclock.ShiftedByGap(w, loc)
 }
 
 // hoursReachable reports whether an HOURLY rule stepping interval hours from

@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // load IANA zones on machines without a zoneinfo database
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/wallclock"
 )
 
 // Calendar says when a team works, so that targets such as "first response
@@ -578,21 +579,10 @@ func (k *calendar) spans(n int64, buf []span) []span {
 // repeat going back, at its first pass. It assumes the zone changes its
 // offset at most once within a day of w, as every IANA zone does.
 func reach(w time.Time, loc *time.Location) time.Time {
-	_, before := w.Add(-26 * time.Hour).In(loc).Zone()
-	_, after := w.Add(26 * time.Hour).In(loc).Zone()
-	var best time.Time
-	for _, off := range [...]int{before, after} {
-		t := w.Add(-time.Duration(off) * time.Second)
-		if _, o := t.In(loc).Zone(); o == off && (best.IsZero() || t.Before(best)) {
-			best = t
-		}
+	if ts := wallclock.Instants(w, loc); len(ts) > 0 {
+		return ts[0]
 	}
-	if best.IsZero() {
-		// Skipped: w - before lies after the jump, which begins its zone.
-		jump, _ := w.Add(-time.Duration(before) * time.Second).In(loc).ZoneBounds()
-		best = jump.UTC()
-	}
-	return best
+	return wallclock.Jump(w, loc)
 }
 
 // How a walk over working intervals ended.
