@@ -357,16 +357,7 @@ func (s *Service) UpdateTask(ctx context.Context, id crmtype.ID, p TaskUpdate) (
 // is not positive, "status" when the task is done or cancelled; ErrNotFound;
 // ErrConflict when the version is stale.
 func (s *Service) CompleteTask(ctx context.Context, id crmtype.ID, version int64) (*Task, error) {
-	const op = "complete task"
-	sc, err := s.scope(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	if version < 1 {
-		return nil, wrap(op, crmtype.Invalid("version", "is required: pass the version you read"))
-	}
-	now := s.clock.Now()
-	t, err := s.store.ChangeTask(ctx, sc, id, version, func(t *Task) (TaskWrite, error) {
+	return s.changeTask(ctx, "complete task", id, version, func(t *Task, now time.Time) (TaskWrite, error) {
 		if err := requireOpen(t); err != nil {
 			return TaskWrite{}, err
 		}
@@ -387,23 +378,13 @@ func (s *Service) CompleteTask(ctx context.Context, id crmtype.ID, version int64
 		w.Events = []crmtype.Event{taskEvent(EventTaskCompleted, t, now, taskDiff(before, t))}
 		return w, nil
 	})
-	return t, wrap(op, err)
 }
 
 // CancelTask cancels open task id if its version is still version: it
 // becomes cancelled, its pending reminders are cancelled, and
 // EventTaskCancelled is recorded. Errors as CompleteTask's.
 func (s *Service) CancelTask(ctx context.Context, id crmtype.ID, version int64) (*Task, error) {
-	const op = "cancel task"
-	sc, err := s.scope(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	if version < 1 {
-		return nil, wrap(op, crmtype.Invalid("version", "is required: pass the version you read"))
-	}
-	now := s.clock.Now()
-	t, err := s.store.ChangeTask(ctx, sc, id, version, func(t *Task) (TaskWrite, error) {
+	return s.changeTask(ctx, "cancel task", id, version, func(t *Task, now time.Time) (TaskWrite, error) {
 		if err := requireOpen(t); err != nil {
 			return TaskWrite{}, err
 		}
@@ -412,7 +393,6 @@ func (s *Service) CancelTask(ctx context.Context, id crmtype.ID, version int64) 
 		return TaskWrite{Reschedule: true,
 			Events: []crmtype.Event{taskEvent(EventTaskCancelled, t, now, taskDiff(before, t))}}, nil
 	})
-	return t, wrap(op, err)
 }
 
 // DeleteTask deletes task id (in any status) with its reminders if its
@@ -421,23 +401,30 @@ func (s *Service) CancelTask(ctx context.Context, id crmtype.ID, version int64) 
 // acknowledges as ErrNotFound. Errors: ErrInvalid "version" when version is
 // not positive; ErrNotFound; ErrConflict when the version is stale.
 func (s *Service) DeleteTask(ctx context.Context, id crmtype.ID, version int64) error {
-	const op = "delete task"
-	sc, err := s.scope(ctx, op)
-	if err != nil {
-		return err
-	}
-	if version < 1 {
-		return wrap(op, crmtype.Invalid("version", "is required: pass the version you read"))
-	}
-	now := s.clock.Now()
-	_, err = s.store.ChangeTask(ctx, sc, id, version, func(t *Task) (TaskWrite, error) {
+	_, err := s.changeTask(ctx, "delete task", id, version, func(t *Task, now time.Time) (TaskWrite, error) {
 		changes := taskDiff(nil, t)
 		for i := range changes { // what the task was: Before, not After
 			changes[i].Before, changes[i].After = changes[i].After, nil
 		}
 		return TaskWrite{Delete: true, Events: []crmtype.Event{taskEvent(EventTaskDeleted, t, now, changes)}}, nil
 	})
-	return wrap(op, err)
+	return err
+}
+
+// changeTask is the frame of a change to task id at version: the scope,
+// the version check, one clock reading for the change, and the store's
+// locked read-modify-write; errors are wrapped with op.
+func (s *Service) changeTask(ctx context.Context, op string, id crmtype.ID, version int64, change func(t *Task, now time.Time) (TaskWrite, error)) (*Task, error) {
+	sc, err := s.scope(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	if version < 1 {
+		return nil, wrap(op, crmtype.Invalid("version", "is required: pass the version you read"))
+	}
+	now := s.clock.Now()
+	t, err := s.store.ChangeTask(ctx, sc, id, version, func(t *Task) (TaskWrite, error) { return change(t, now) })
+	return t, wrap(op, err)
 }
 
 // Tasks returns one page of the tasks p selects, by DueAt then ID
