@@ -65,7 +65,7 @@ type Config struct {
 func EventTypes() []string {
 	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
 		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes,
-		service.TicketEventTypes)
+		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out
@@ -161,11 +161,14 @@ func (c *Client) WithTx(tx bun.Tx) *Client {
 func (c *Client) Workspace(id string) *Workspace {
 	w := crmtype.WorkspaceID(id)
 	customers := customer.NewService(c.store, w, c.clock)
+	comm := communication.NewService(c.store, customers, w, c.comm)
+	svc := c.svc
+	svc.Messages = comm
 	return &Workspace{
 		ID:            w,
 		Customers:     customers,
-		Communication: communication.NewService(c.store, customers, w, c.comm),
-		Service:       service.NewService(c.store, w, c.svc),
+		Communication: comm,
+		Service:       service.NewService(c.store, w, svc),
 		Events:        event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
 		Privacy:       privacy.NewService(c.store, w, c.clock),
 		Analysis:      analysis.NewService(c.store, w),

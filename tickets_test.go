@@ -196,7 +196,7 @@ func TestTicketNumbersConcurrent(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		f := newTicketFixture(t, db, "acme", 0)
-		const workers, each = 8, 50
+		const workers, each = 16, 25
 		var wg sync.WaitGroup
 		errs := make(chan error, workers*each)
 		nums := make(chan int64, workers*each)

@@ -157,6 +157,14 @@ const (
 
 var outcomePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 
+// NewInteraction validates p as Record does and returns the interaction
+// it describes, with a new ID, without storing it: for a module that
+// stores an interaction in a transaction of its own (a ticket's public
+// reply). Errors: those of Record's validation.
+func (s *Service) NewInteraction(p InteractionParams) (*Interaction, error) {
+	return s.newInteraction(p, s.clock.Now())
+}
+
 // newInteraction validates p and returns the interaction it describes,
 // with a new ID and the HTML sanitised. The conversation is left to the
 // store.

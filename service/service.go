@@ -20,6 +20,10 @@ type Config struct {
 	// ReopenWindow is how long after it was solved a ticket may be
 	// reopened (solved → open). Default: DefaultReopenWindow.
 	ReopenWindow time.Duration
+	// Messages records the public replies of tickets as interactions
+	// (Reply); crm.Open sets it to the workspace's communication service.
+	// Default: nil, and Reply returns ErrNoMessages.
+	Messages Messages
 }
 
 // Service keeps the tickets of one workspace. It is safe for concurrent
@@ -43,6 +47,8 @@ func NewService(st Store, ws crmtype.WorkspaceID, cfg Config) *Service {
 // it.
 type Store interface {
 	TicketStore
+	ReplyStore
+	SLAStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {

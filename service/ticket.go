@@ -159,6 +159,21 @@ type Ticket struct {
 	SolvedAt *time.Time
 	// ClosedAt is when the ticket was closed; nil before.
 	ClosedAt *time.Time
+	// ParentID is the ticket this one is a part of (e.g. one incident of
+	// a wider problem); zero when none. See Children.
+	ParentID crmtype.ID
+	// MergedIntoID is the ticket this one was merged into (MergeTickets);
+	// zero when it was not. A merged ticket is closed.
+	MergedIntoID crmtype.ID
+	// PolicyID is the SLA policy that applies (see SelectPolicy); zero
+	// when none matches.
+	PolicyID crmtype.ID
+	// Activity lists the status changes and public replies the SLA clocks
+	// are measured from, oldest first.
+	Activity []Activity
+	// SLA holds the ticket's SLA targets under its policy as of the read
+	// (see Measure), with the escalation levels claimed.
+	SLA []SLATarget
 }
 
 // Key returns the ticket's human-readable key, e.g. "T-1042".
@@ -193,6 +208,8 @@ type TicketParams struct {
 	TeamID      string
 	Tags        []string
 	Attributes  map[string]string
+	// ParentID is optional: a ticket of the workspace that is not closed.
+	ParentID crmtype.ID
 }
 
 // TicketUpdate changes the fields that are non-nil. Version is the version
@@ -212,6 +229,7 @@ type TicketUpdate struct {
 	TeamID      *string
 	Tags        *[]string          // replaces the tags
 	Attributes  *map[string]string // replaces the attributes
+	ParentID    *crmtype.ID        // a pointer to the zero ID clears it
 }
 
 // TicketListParams selects tickets for Tickets. Zero fields do not filter.
@@ -219,7 +237,8 @@ type TicketListParams struct {
 	CustomerID crmtype.ID
 	Status     Status
 	AssigneeID string
-	Limit      int // page size: 0 means crmtype.DefaultPageSize, at most crmtype.MaxPageSize
+	ParentID   crmtype.ID // the children of this ticket
+	Limit      int        // page size: 0 means crmtype.DefaultPageSize, at most crmtype.MaxPageSize
 	After      crmtype.Cursor
 }
 
@@ -227,8 +246,8 @@ type TicketListParams struct {
 // workspace: another workspace's ticket, customer, company or purchase is
 // ErrNotFound.
 type TicketStore interface {
-	// InsertTicket gives t the workspace's next number, stores it and the
-	// events events(t) returns, all or none. Numbers are unique in the
+	// InsertTicket gives t the workspace's next number, stores it with its
+	// SLA targets (t.SLA) and the events events(t) returns, all or none. Numbers are unique in the
 	// workspace also under concurrent inserts. ErrNotFound when
 	// t.CustomerID is not a customer of the workspace (or was erased),
 	// t.CompanyID not a company of it, t.PurchaseID not a purchase of it.
@@ -242,7 +261,10 @@ type TicketStore interface {
 	// (ErrConflict when it is not version), lets change modify it and,
 	// when change returns events, checks the company and purchase if they
 	// changed (ErrNotFound as InsertTicket), saves it with its version
-	// increased by one and appends the events, atomically. It returns the
+	// increased by one, its SLA targets (t.SLA, which the change must
+	// measure) in place of those stored, and appends the events,
+	// atomically. The t given to change has its stored targets' Metric,
+	// Seq and Level in t.SLA. It returns the
 	// ticket as saved (as it was when change returned no events).
 	// change's error is returned as it is and nothing is written.
 	ChangeTicket(ctx context.Context, sc crmtype.Scope, id crmtype.ID, version int64, change func(t *Ticket) ([]crmtype.Event, error)) (*Ticket, error)
@@ -276,9 +298,15 @@ func (s *Service) CreateTicket(ctx context.Context, p TicketParams) (*Ticket, er
 	if err := applyTicketUpdate(t, u); err != nil {
 		return nil, wrap(op, err)
 	}
+	t.ParentID = p.ParentID
+	pol, err := s.loadPolicies(ctx, sc, p.CustomerID, crmtype.ID{})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
 	now := s.clock.Now()
 	t.ID = crmtype.NewID(now)
 	t.Status, t.Version, t.CreatedAt, t.UpdatedAt = StatusNew, 1, now, now
+	pol.apply(t, now)
 	err = s.store.InsertTicket(ctx, sc, t, func(t *Ticket) []crmtype.Event {
 		return []crmtype.Event{ticketEvent(EventTicketCreated, t, now, crmtype.DiffFields(nil, ticketFields(t)))}
 	})
@@ -296,6 +324,9 @@ func (s *Service) Ticket(ctx context.Context, id crmtype.ID) (*Ticket, error) {
 		return nil, err
 	}
 	t, err := s.store.GetTicket(ctx, sc, id)
+	if err == nil {
+		err = s.measure(ctx, sc, t)
+	}
 	return t, wrap(op, err)
 }
 
@@ -311,6 +342,9 @@ func (s *Service) TicketByNumber(ctx context.Context, number int64) (*Ticket, er
 		return nil, wrap(op, crmtype.ErrNotFound)
 	}
 	t, err := s.store.GetTicketByNumber(ctx, sc, number)
+	if err == nil {
+		err = s.measure(ctx, sc, t)
+	}
 	return t, wrap(op, err)
 }
 
@@ -334,6 +368,13 @@ func (s *Service) UpdateTicket(ctx context.Context, id crmtype.ID, p TicketUpdat
 	if err := applyTicketUpdate(&Ticket{}, p); err != nil { // check the input before touching the database
 		return nil, wrap(op, err)
 	}
+	if p.ParentID != nil && *p.ParentID == id {
+		return nil, wrap(op, crmtype.Invalid("parent_id", "is the ticket itself"))
+	}
+	pol, err := s.loadPolicies(ctx, sc, crmtype.ID{}, id)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
 	now := s.clock.Now()
 	t, err := s.store.ChangeTicket(ctx, sc, id, p.Version, func(t *Ticket) ([]crmtype.Event, error) {
 		if t.Status == StatusClosed {
@@ -343,13 +384,20 @@ func (s *Service) UpdateTicket(ctx context.Context, id crmtype.ID, p TicketUpdat
 		if err := applyTicketUpdate(t, p); err != nil {
 			return nil, err
 		}
+		if p.ParentID != nil {
+			t.ParentID = *p.ParentID
+		}
 		changes := crmtype.DiffFields(before, ticketFields(t))
 		if len(changes) == 0 {
 			return nil, nil
 		}
 		t.UpdatedAt = now
+		pol.apply(t, now) // a priority or category change may change the policy: measured anew from the start
 		return []crmtype.Event{ticketEvent(EventTicketUpdated, t, now, changes)}, nil
 	})
+	if err == nil {
+		err = s.measure(ctx, sc, t)
+	}
 	return t, wrap(op, err)
 }
 
@@ -373,38 +421,53 @@ func (s *Service) SetStatus(ctx context.Context, id crmtype.ID, version int64, t
 	if !slices.Contains(Statuses, to) {
 		return nil, wrap(op, crmtype.Invalidf("status", "%q is not a ticket status", to))
 	}
+	pol, err := s.loadPolicies(ctx, sc, crmtype.ID{}, id)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
 	now := s.clock.Now()
 	t, err := s.store.ChangeTicket(ctx, sc, id, version, func(t *Ticket) ([]crmtype.Event, error) {
-		from := t.Status
-		if from == to {
-			return nil, nil
-		}
-		if !CanTransition(from, to) {
-			if from == StatusClosed {
-				return nil, crmtype.Invalid("status", "is closed: a closed ticket is final")
-			}
-			return nil, crmtype.Invalidf("status", "cannot change from %s to %s", from, to)
-		}
-		if from == StatusSolved && to == StatusOpen {
-			if t.SolvedAt == nil || now.Sub(*t.SolvedAt) > s.cfg.ReopenWindow {
-				return nil, crmtype.Invalidf("status", "cannot reopen: solved more than %s ago", s.cfg.ReopenWindow)
-			}
-		}
-		t.Status, t.UpdatedAt = to, now
-		switch to {
-		case StatusSolved:
-			at := now
-			t.SolvedAt = &at
-		case StatusClosed:
-			at := now
-			t.ClosedAt = &at
-		default:
-			t.SolvedAt = nil
-		}
-		return []crmtype.Event{ticketEvent(EventTicketStatusChanged, t, now,
-			[]crmtype.Change{{Field: "status", Before: string(from), After: string(to)}})}, nil
+		return s.moveStatus(t, to, now, pol)
 	})
+	if err == nil {
+		err = s.measure(ctx, sc, t)
+	}
 	return t, wrap(op, err)
+}
+
+// moveStatus moves t to status to as SetStatus does, recording the
+// activity and measuring the SLA anew; no events when t already has it.
+func (s *Service) moveStatus(t *Ticket, to Status, now time.Time, pol *policySet) ([]crmtype.Event, error) {
+	from := t.Status
+	if from == to {
+		return nil, nil
+	}
+	if !CanTransition(from, to) {
+		if from == StatusClosed {
+			return nil, crmtype.Invalid("status", "is closed: a closed ticket is final")
+		}
+		return nil, crmtype.Invalidf("status", "cannot change from %s to %s", from, to)
+	}
+	if from == StatusSolved && to == StatusOpen {
+		if t.SolvedAt == nil || now.Sub(*t.SolvedAt) > s.cfg.ReopenWindow {
+			return nil, crmtype.Invalidf("status", "cannot reopen: solved more than %s ago", s.cfg.ReopenWindow)
+		}
+	}
+	t.Status, t.UpdatedAt = to, now
+	switch to {
+	case StatusSolved:
+		at := now
+		t.SolvedAt = &at
+	case StatusClosed:
+		at := now
+		t.ClosedAt = &at
+	default:
+		t.SolvedAt = nil
+	}
+	t.Activity = append(t.Activity, Activity{At: now, Kind: ActivityStatus, Status: to})
+	pol.apply(t, now)
+	return []crmtype.Event{ticketEvent(EventTicketStatusChanged, t, now,
+		[]crmtype.Change{{Field: "status", Before: string(from), After: string(to)}})}, nil
 }
 
 // Tickets returns one page of the workspace's tickets that p selects, by
@@ -423,6 +486,9 @@ func (s *Service) Tickets(ctx context.Context, p TicketListParams) (crmtype.Page
 		return crmtype.Page[*Ticket]{}, wrap(op, crmtype.Invalidf("status", "%q is not a ticket status", p.Status))
 	}
 	page, err := s.store.ListTickets(ctx, sc, p, limit)
+	if err == nil {
+		err = s.measure(ctx, sc, page.Items...)
+	}
 	return page, wrap(op, err)
 }
 
@@ -445,7 +511,8 @@ func ticketFields(t *Ticket) map[string]any {
 		"number": float64(t.Number), "customer_id": id(t.CustomerID), "company_id": id(t.CompanyID),
 		"purchase_id": id(t.PurchaseID), "product": t.Product, "category": t.Category, "priority": string(t.Priority),
 		"channel": t.Channel, "subject": t.Subject, "description": t.Description, "status": string(t.Status),
-		"assignee_id": t.AssigneeID, "team_id": t.TeamID,
+		"assignee_id": t.AssigneeID, "team_id": t.TeamID, "parent_id": id(t.ParentID),
+		"merged_into_id": id(t.MergedIntoID), "policy_id": id(t.PolicyID),
 	}
 	if t.Number == 0 {
 		delete(m, "number")

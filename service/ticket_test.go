@@ -5,9 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
 )
 
@@ -33,6 +35,31 @@ func (s refusingStore) ChangeTicket(context.Context, crmtype.Scope, crmtype.ID, 
 }
 func (s refusingStore) ListTickets(context.Context, crmtype.Scope, TicketListParams, int) (crmtype.Page[*Ticket], error) {
 	return crmtype.Page[*Ticket]{}, s.fail()
+}
+
+func (s refusingStore) CommentTicket(context.Context, crmtype.Scope, crmtype.ID, *communication.Interaction, *Note, func(*Ticket) ([]crmtype.Event, error)) (*Ticket, error) {
+	return nil, s.fail()
+}
+func (s refusingStore) ListNotes(context.Context, crmtype.Scope, crmtype.ID, int, crmtype.Cursor) (crmtype.Page[*Note], error) {
+	return crmtype.Page[*Note]{}, s.fail()
+}
+func (s refusingStore) ListPolicies(context.Context, crmtype.Scope) ([]*Policy, error) {
+	return nil, s.fail()
+}
+func (s refusingStore) CustomerAttributes(context.Context, crmtype.Scope, crmtype.ID) (map[string]any, error) {
+	return nil, s.fail()
+}
+func (s refusingStore) SavePolicy(context.Context, crmtype.Scope, *Policy, int64, crmtype.Event, func(*Ticket, []*Policy, map[string]any)) error {
+	return s.fail()
+}
+func (s refusingStore) DeletePolicy(context.Context, crmtype.Scope, crmtype.ID, int64, crmtype.Event, func(*Ticket, []*Policy, map[string]any)) error {
+	return s.fail()
+}
+func (s refusingStore) AtRisk(context.Context, crmtype.Scope, time.Time, AtRiskParams, int) (crmtype.Page[AtRiskTarget], error) {
+	return crmtype.Page[AtRiskTarget]{}, s.fail()
+}
+func (s refusingStore) ClaimEscalations(context.Context, crmtype.Scope, time.Time, int, func(*Escalation) crmtype.Event) ([]Escalation, error) {
+	return nil, s.fail()
 }
 
 func TestCanTransition(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/service"
 	"github.com/uptrace/bun"
@@ -38,6 +39,10 @@ type ticketRow struct {
 	UpdatedAt   time.Time  `bun:"updated_at"`
 	SolvedAt    *time.Time `bun:"solved_at"`
 	ClosedAt    *time.Time `bun:"closed_at"`
+	ParentID    crmtype.ID `bun:"parent_id,type:uuid"`
+	MergedInto  crmtype.ID `bun:"merged_into_id,type:uuid"`
+	PolicyID    crmtype.ID `bun:"policy_id,type:uuid"`
+	Activity    string     `bun:"activity"` // JSON array
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -65,7 +70,15 @@ func toTicketRow(sc crmtype.Scope, t *service.Ticket) (*ticketRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ticketRow{WorkspaceID: string(sc.Workspace), ID: t.ID, Number: t.Number, CustomerID: t.CustomerID,
+	act := t.Activity
+	if act == nil {
+		act = []service.Activity{}
+	}
+	actb, err := json.Marshal(act)
+	if err != nil {
+		return nil, err
+	}
+	return &ticketRow{ParentID: t.ParentID, MergedInto: t.MergedIntoID, PolicyID: t.PolicyID, Activity: string(actb), WorkspaceID: string(sc.Workspace), ID: t.ID, Number: t.Number, CustomerID: t.CustomerID,
 		CompanyID: t.CompanyID, PurchaseID: t.PurchaseID, Product: t.Product, Category: t.Category,
 		Priority: string(t.Priority), Channel: t.Channel, Subject: t.Subject, Description: t.Description,
 		Status: string(t.Status), AssigneeID: t.AssigneeID, TeamID: t.TeamID, Tags: string(tb), Attributes: string(ab),
@@ -78,7 +91,14 @@ func (r *ticketRow) toTicket() (*service.Ticket, error) {
 		PurchaseID: r.PurchaseID, Product: r.Product, Category: r.Category, Priority: service.Priority(r.Priority),
 		Channel: r.Channel, Subject: r.Subject, Description: r.Description, Status: service.Status(r.Status),
 		AssigneeID: r.AssigneeID, TeamID: r.TeamID, Version: r.Version, CreatedAt: r.CreatedAt.UTC(),
-		UpdatedAt: r.UpdatedAt.UTC(), SolvedAt: utcPtr(r.SolvedAt), ClosedAt: utcPtr(r.ClosedAt)}
+		UpdatedAt: r.UpdatedAt.UTC(), SolvedAt: utcPtr(r.SolvedAt), ClosedAt: utcPtr(r.ClosedAt),
+		ParentID: r.ParentID, MergedIntoID: r.MergedInto, PolicyID: r.PolicyID}
+	if err := json.Unmarshal([]byte(r.Activity), &t.Activity); err != nil {
+		return nil, fmt.Errorf("store: decode activity of ticket %s: %w", r.ID, err)
+	}
+	if len(t.Activity) == 0 {
+		t.Activity = nil
+	}
 	if err := json.Unmarshal([]byte(r.Tags), &t.Tags); err != nil {
 		return nil, fmt.Errorf("store: decode tags of ticket %s: %w", r.ID, err)
 	}
@@ -97,7 +117,12 @@ func (r *ticketRow) toTicket() (*service.Ticket, error) {
 // checkTicketRefs checks that the ticket's company is a company of the
 // workspace and its purchase a purchase of it, and, with customer, that its
 // customer is a customer of the workspace that is not erased.
-func (s *Store) checkTicketRefs(ctx context.Context, sc crmtype.Scope, t *service.Ticket, customer, company, purchase bool) error {
+func (s *Store) checkTicketRefs(ctx context.Context, sc crmtype.Scope, t *service.Ticket, customer, company, purchase, parent bool) error {
+	if parent && !t.ParentID.IsZero() {
+		if err := s.checkTicketParent(ctx, sc, t); err != nil {
+			return err
+		}
+	}
 	if customer {
 		if err := s.checkCustomersExist(ctx, sc, map[crmtype.ID]bool{t.CustomerID: true}); err != nil {
 			return err
@@ -145,7 +170,7 @@ func (s *Store) nextTicketNumber(ctx context.Context, sc crmtype.Scope) (int64, 
 // InsertTicket implements service.TicketStore.
 func (s *Store) InsertTicket(ctx context.Context, sc crmtype.Scope, t *service.Ticket, events func(t *service.Ticket) []crmtype.Event) error {
 	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
-		if err := tx.checkTicketRefs(ctx, sc, t, true, true, true); err != nil {
+		if err := tx.checkTicketRefs(ctx, sc, t, true, true, true, true); err != nil {
 			return err
 		}
 		n, err := tx.nextTicketNumber(ctx, sc)
@@ -161,80 +186,141 @@ func (s *Store) InsertTicket(ctx context.Context, sc crmtype.Scope, t *service.T
 			t.Number = 0
 			return mapError(err)
 		}
+		if err := tx.replaceTicketSLA(ctx, sc, t); err != nil {
+			return err
+		}
 		return tx.appendEvents(ctx, sc, events(t))
 	})
 }
 
 // GetTicket implements service.TicketStore.
 func (s *Store) GetTicket(ctx context.Context, sc crmtype.Scope, id crmtype.ID) (*service.Ticket, error) {
-	var row ticketRow
-	if err := where(s.db.NewSelect().Model(&row).Where("tkt.id = ?", id), "tkt", sc).Scan(ctx); err != nil {
-		return nil, mapError(err)
-	}
-	return row.toTicket()
+	return s.getTicket(ctx, sc, "tkt.id = ?", id)
 }
 
 // GetTicketByNumber implements service.TicketStore.
 func (s *Store) GetTicketByNumber(ctx context.Context, sc crmtype.Scope, number int64) (*service.Ticket, error) {
+	return s.getTicket(ctx, sc, "tkt.number = ?", number)
+}
+
+func (s *Store) getTicket(ctx context.Context, sc crmtype.Scope, cond string, arg any) (*service.Ticket, error) {
 	var row ticketRow
-	if err := where(s.db.NewSelect().Model(&row).Where("tkt.number = ?", number), "tkt", sc).Scan(ctx); err != nil {
+	if err := where(s.db.NewSelect().Model(&row).Where(cond, arg), "tkt", sc).Scan(ctx); err != nil {
 		return nil, mapError(err)
 	}
-	return row.toTicket()
+	t, err := row.toTicket()
+	if err != nil {
+		return nil, err
+	}
+	return t, s.loadSLALevels(ctx, sc, t)
 }
 
 // ChangeTicket implements service.TicketStore.
 func (s *Store) ChangeTicket(ctx context.Context, sc crmtype.Scope, id crmtype.ID, version int64, change func(t *service.Ticket) ([]crmtype.Event, error)) (*service.Ticket, error) {
 	var out *service.Ticket
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
-		var row ticketRow
-		q := tx.db.NewSelect().Model(&row).Where("tkt.id = ?", id)
-		if tx.pg {
-			q = q.For("UPDATE")
-		}
-		if err := where(q, "tkt", sc).Scan(ctx); err != nil {
-			return mapError(err)
-		}
-		if row.Version != version {
-			return &crmtype.ConflictError{Resource: "ticket", Field: "version", HeldBy: id,
-				Reason: fmt.Sprintf("is %d, not %d: the ticket changed since it was read", row.Version, version)}
-		}
-		t, err := row.toTicket()
-		if err != nil {
-			return err
-		}
-		evs, err := change(t)
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 {
-			out, err = row.toTicket()
-			return err
-		}
-		if err := tx.checkTicketRefs(ctx, sc, t, false, t.CompanyID != row.CompanyID, t.PurchaseID != row.PurchaseID); err != nil {
-			return err
-		}
-		t.ID, t.Number, t.CustomerID, t.CreatedAt = row.ID, row.Number, row.CustomerID, row.CreatedAt.UTC()
-		t.Version = row.Version + 1
-		nrow, err := toTicketRow(sc, t)
-		if err != nil {
-			return err
-		}
-		res, err := where(tx.db.NewUpdate().Model(nrow).ExcludeColumn("workspace_id", "id", "number", "customer_id", "created_at").
-			Where("tkt.id = ?", id).Where("tkt.version = ?", version), "tkt", sc).Exec(ctx)
-		if err != nil {
-			return mapError(err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return &crmtype.ConflictError{Resource: "ticket", Field: "version", HeldBy: id, Reason: "changed concurrently"}
-		}
-		out = t
-		return tx.appendEvents(ctx, sc, evs)
+		var err error
+		out, err = tx.changeTicket(ctx, sc, id, version, change, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// CommentTicket implements service.ReplyStore.
+func (s *Store) CommentTicket(ctx context.Context, sc crmtype.Scope, id crmtype.ID, reply *communication.Interaction, note *service.Note, change func(t *service.Ticket) ([]crmtype.Event, error)) (*service.Ticket, error) {
+	var out *service.Ticket
+	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		var err error
+		out, err = tx.changeTicket(ctx, sc, id, 0, change, func(t *service.Ticket) error {
+			if reply != nil {
+				res, err := tx.InsertInteractions(ctx, sc, []*communication.Interaction{reply}, false)
+				if err != nil {
+					return err
+				}
+				if res[0].Err != nil {
+					return res[0].Err
+				}
+				*reply = *res[0].Interaction
+			}
+			if note != nil {
+				_, err := tx.db.NewInsert().Model(&ticketNoteRow{WorkspaceID: string(sc.Workspace), ID: note.ID,
+					TicketID: id, CustomerID: t.CustomerID, AuthorID: note.AuthorID, Body: note.Body,
+					CreatedAt: note.CreatedAt.UTC()}).Exec(ctx)
+				return mapError(err)
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// changeTicket is ChangeTicket in the caller's transaction; a version of 0
+// skips the version check. also, when not nil, runs after the ticket is
+// saved and before its events are appended.
+func (s *Store) changeTicket(ctx context.Context, sc crmtype.Scope, id crmtype.ID, version int64, change func(t *service.Ticket) ([]crmtype.Event, error), also func(t *service.Ticket) error) (*service.Ticket, error) {
+	var row ticketRow
+	q := s.db.NewSelect().Model(&row).Where("tkt.id = ?", id)
+	if s.pg {
+		q = q.For("UPDATE")
+	}
+	if err := where(q, "tkt", sc).Scan(ctx); err != nil {
+		return nil, mapError(err)
+	}
+	if version != 0 && row.Version != version {
+		return nil, &crmtype.ConflictError{Resource: "ticket", Field: "version", HeldBy: id,
+			Reason: fmt.Sprintf("is %d, not %d: the ticket changed since it was read", row.Version, version)}
+	}
+	t, err := row.toTicket()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadSLALevels(ctx, sc, t); err != nil {
+		return nil, err
+	}
+	evs, err := change(t)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		t, err := row.toTicket()
+		if err != nil {
+			return nil, err
+		}
+		return t, s.loadSLALevels(ctx, sc, t)
+	}
+	if err := s.checkTicketRefs(ctx, sc, t, false, t.CompanyID != row.CompanyID, t.PurchaseID != row.PurchaseID, t.ParentID != row.ParentID); err != nil {
+		return nil, err
+	}
+	t.ID, t.Number, t.CustomerID, t.CreatedAt = row.ID, row.Number, row.CustomerID, row.CreatedAt.UTC()
+	t.Version = row.Version + 1
+	nrow, err := toTicketRow(sc, t)
+	if err != nil {
+		return nil, err
+	}
+	res, err := where(s.db.NewUpdate().Model(nrow).ExcludeColumn("workspace_id", "id", "number", "customer_id", "created_at").
+		Where("tkt.id = ?", id).Where("tkt.version = ?", row.Version), "tkt", sc).Exec(ctx)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, &crmtype.ConflictError{Resource: "ticket", Field: "version", HeldBy: id, Reason: "changed concurrently"}
+	}
+	if err := s.replaceTicketSLA(ctx, sc, t); err != nil {
+		return nil, err
+	}
+	if also != nil {
+		if err := also(t); err != nil {
+			return nil, err
+		}
+	}
+	return t, s.appendEvents(ctx, sc, evs)
 }
 
 type ticketCursor struct {
@@ -254,6 +340,9 @@ func (s *Store) ListTickets(ctx context.Context, sc crmtype.Scope, p service.Tic
 	}
 	if p.AssigneeID != "" {
 		q = q.Where("tkt.assignee_id = ?", p.AssigneeID)
+	}
+	if !p.ParentID.IsZero() {
+		q = q.Where("tkt.parent_id = ?", p.ParentID)
 	}
 	if p.After != "" {
 		var cur ticketCursor
@@ -280,5 +369,5 @@ func (s *Store) ListTickets(ctx context.Context, sc crmtype.Scope, p service.Tic
 		}
 		page.Items[i] = t
 	}
-	return page, nil
+	return page, s.loadSLALevels(ctx, sc, page.Items...)
 }
