@@ -73,7 +73,7 @@ CREATE TABLE crm_ticket_slas (
 );
 --bun:split
 -- the at-risk query: open targets by deadline
-CREATE INDEX crm_ticket_slas_deadline ON crm_ticket_slas (workspace_id, deadline) WHERE met_at IS NULL AND deadline IS NOT NULL;
+CREATE INDEX crm_ticket_slas_deadline ON crm_ticket_slas (workspace_id, deadline, id) WHERE met_at IS NULL AND deadline IS NOT NULL;
 --bun:split
 -- escalation workers: the next level due
-CREATE INDEX crm_ticket_slas_escalation ON crm_ticket_slas (workspace_id, next_escalation_at) WHERE next_escalation_at IS NOT NULL;
+CREATE INDEX crm_ticket_slas_escalation ON crm_ticket_slas (workspace_id, next_escalation_at, id) WHERE next_escalation_at IS NOT NULL;
