@@ -124,6 +124,23 @@ func TestSLAPolicies(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, std.ID, got.PolicyID)
 		require.Equal(t, open.CreatedAt.Add(60*time.Minute), slaOf(t, got, service.MetricFirstResponse, 1).Deadline)
+
+		// A solved ticket keeps the targets it was measured with, also when
+		// its policy is deleted afterwards.
+		got, err = f.svc.SetStatus(ctx, got.ID, got.Version, service.StatusSolved)
+		require.NoError(t, err)
+		std, err = f.svc.SavePolicy(ctx, func() service.Policy { p := *std; p.Version = 1; return p }())
+		require.NoError(t, err)
+		require.NoError(t, f.svc.DeletePolicy(ctx, std.ID, std.Version))
+		f.clock.Advance(24 * time.Hour)
+		got, err = f.svc.Ticket(ctx, got.ID)
+		require.NoError(t, err)
+		res := slaOf(t, got, service.MetricResolution, 1)
+		require.Equal(t, service.SLAMet, res.State)
+		require.Equal(t, open.CreatedAt.Add(20*time.Minute), *res.MetAt)
+		require.Equal(t, 20*time.Minute, res.Elapsed)
+		fr = slaOf(t, got, service.MetricFirstResponse, 1)
+		require.Equal(t, service.SLAMet, fr.State) // fulfilled by the solve, 20 of 60 minutes
 	})
 }
 

@@ -285,32 +285,51 @@ func keepLevels(old, fresh []SLATarget) []SLATarget {
 	return fresh
 }
 
-// measure measures the SLA of tickets read from the store as of now under
-// the policy each has (t.SLA holds the stored levels).
+// measure brings the SLA of tickets read from the store (t.SLA holds the
+// stored targets) up to now: an open ticket is measured anew under its
+// policy, keeping the levels claimed; a solved or closed ticket, or one
+// whose policy is gone, keeps its stored targets, whose state is read
+// against now.
 func (s *Service) measure(ctx context.Context, sc crmtype.Scope, ts ...*Ticket) error {
-	need := false
+	var open []*Ticket
+	now := s.clock.Now()
 	for _, t := range ts {
-		need = need || !t.PolicyID.IsZero()
-	}
-	if !need {
-		for _, t := range ts {
+		if t.PolicyID.IsZero() {
 			t.SLA = nil
+			continue
 		}
+		if t.Status == StatusSolved || t.Status == StatusClosed {
+			storedState(t.SLA, now)
+			continue
+		}
+		open = append(open, t)
+	}
+	if len(open) == 0 {
 		return nil
 	}
 	ps, err := s.store.ListPolicies(ctx, sc)
 	if err != nil {
 		return err
 	}
-	now := s.clock.Now()
-	for _, t := range ts {
-		var p *Policy
-		for _, q := range ps {
-			if q.ID == t.PolicyID {
-				p = q
-			}
+	for _, t := range open {
+		i := slices.IndexFunc(ps, func(p *Policy) bool { return p.ID == t.PolicyID })
+		if i < 0 {
+			storedState(t.SLA, now)
+			continue
 		}
-		t.SLA = keepLevels(t.SLA, Measure(p, t.CreatedAt, t.Activity, now))
+		t.SLA = keepLevels(t.SLA, Measure(ps[i], t.CreatedAt, t.Activity, now))
 	}
 	return nil
+}
+
+// storedState sets the State and BreachedAt of stored targets as of now.
+func storedState(ts []SLATarget, now time.Time) {
+	for i := range ts {
+		g := &ts[i]
+		g.State = g.StateAt(now)
+		if g.State == SLABreached {
+			at := g.Deadline
+			g.BreachedAt = &at
+		}
+	}
 }

@@ -148,8 +148,8 @@ func (s *Store) replaceTicketSLA(ctx context.Context, sc crmtype.Scope, t *servi
 	return mapError(err)
 }
 
-// loadSLALevels sets the SLA of ts to their stored targets' metric, seq
-// and level (the service measures the rest).
+// loadSLALevels sets the SLA of ts to their stored targets, by metric
+// and seq; State is left to the service.
 func (s *Store) loadSLALevels(ctx context.Context, sc crmtype.Scope, ts ...*service.Ticket) error {
 	if len(ts) == 0 {
 		return nil
@@ -167,13 +167,22 @@ func (s *Store) loadSLALevels(ctx context.Context, sc crmtype.Scope, ts ...*serv
 		return nil
 	}
 	var rows []ticketSLARow
-	if err := where(s.db.NewSelect().Model(&rows).Column("sla.ticket_id", "sla.metric", "sla.seq", "sla.level").
-		Where("sla.ticket_id IN (?)", bun.In(ids)), "sla", sc).OrderExpr("sla.ticket_id, sla.metric, sla.seq").Scan(ctx); err != nil {
+	if err := where(s.db.NewSelect().Model(&rows).Where("sla.ticket_id IN (?)", bun.In(ids)), "sla", sc).
+		OrderExpr("sla.ticket_id, sla.metric, sla.seq").Scan(ctx); err != nil {
 		return err
 	}
 	for _, r := range rows {
 		t := byID[r.TicketID]
-		t.SLA = append(t.SLA, service.SLATarget{Metric: service.Metric(r.Metric), Seq: r.Seq, Level: r.Level})
+		g := service.SLATarget{Metric: service.Metric(r.Metric), Seq: r.Seq, PolicyID: r.PolicyID,
+			Target: time.Duration(r.TargetMinutes) * time.Minute, Start: r.StartedAt.UTC(), MetAt: utcPtr(r.MetAt),
+			Elapsed: time.Duration(r.ElapsedSeconds) * time.Second, Level: r.Level}
+		if r.Deadline != nil {
+			g.Deadline = r.Deadline.UTC()
+		}
+		if r.WarnAt != nil {
+			g.WarnAt = r.WarnAt.UTC()
+		}
+		t.SLA = append(t.SLA, g)
 	}
 	return nil
 }
