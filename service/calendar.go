@@ -1,12 +1,14 @@
 package service
 
 import (
+	"cmp"
 	"fmt"
-	"maps"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // load IANA zones on machines without a zoneinfo database
 
@@ -70,7 +72,9 @@ import (
 // without working time (a calendar whose only working time is WorkingDays
 // that lie behind, or decades of holidays), so they always end. Between and
 // BetweenExcluding look at every day of their range. Each call checks the
-// calendar anew; the zone is loaded once per process.
+// calendar: in full the first time, and then, while it is among those used
+// lately, by comparing it with what it was (so a calendar changed between
+// calls is seen as it is). The zone is loaded once per process.
 //
 // A Calendar is a plain value: its methods do not modify it and may be
 // called from several goroutines while nothing modifies it.
@@ -216,8 +220,9 @@ func (c *Calendar) IsWorking(t time.Time) bool {
 	}
 	n := k.day(t)
 	var buf [8]span
+	var zp period
 	for m := n - 1; m <= n+1; m++ {
-		for _, s := range k.spans(m, buf[:0]) {
+		for _, s := range k.spans(m, buf[:0], &zp) {
 			if !t.Before(s.from) && t.Before(s.to) {
 				return true
 			}
@@ -323,8 +328,15 @@ type calendar struct {
 	loc      *time.Location
 	allHours bool
 	week     [7][]clock
-	holidays map[int64]bool    // by day number
-	working  map[int64][]clock // by day number
+	holidays []int64       // day numbers, in order (a date may repeat)
+	working  []workingDate // in order of day, each day once
+}
+
+// workingDate is a WorkingDays entry made ready.
+type workingDate struct {
+	day    int64
+	index  int // in WorkingDays
+	clocks []clock
 }
 
 // clock is an Interval as offsets from midnight by the wall clock.
@@ -342,6 +354,9 @@ type pause struct {
 var zones sync.Map // zone name → *time.Location; only zones that loaded
 
 func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok { // the name as given, most often already trimmed
+		return loc.(*time.Location), nil
+	}
 	zone := strings.TrimSpace(name)
 	if zone == "" {
 		return nil, crmtype.Invalid("zone", "is required")
@@ -360,10 +375,86 @@ func loadZone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
+// compiled remembers calendars compiled lately, each beside a copy of the
+// fields it was compiled from. A call whose calendar equals a copy, field
+// by field, uses the compiled form: checking a calendar then costs a
+// comparison rather than a compilation, and a calendar changed since (or
+// a copy changed apart) compiles anew, as it differs. The slots are
+// overwritten, never added to, and what they hold is never modified.
+var compiled [64]atomic.Pointer[compiledEntry]
+
+type compiledEntry struct {
+	zone     string
+	weekDays []time.Weekday // the keys of Week
+	week     [][]Interval   // their values
+	holidays []string       // the dates of Holidays
+	working  []WorkingDay   // WorkingDays without their names
+	k        *calendar
+}
+
+// compile checks c and makes it ready for arithmetic. Every method calls
+// it: see compiled.
 func (c *Calendar) compile() (*calendar, error) {
 	if c == nil {
 		return nil, crmtype.Invalid("calendar", "is required")
 	}
+	slot := &compiled[(maphash.String(compiledSeed, c.Zone)+uint64(len(c.Holidays))*31+uint64(len(c.WorkingDays)))%uint64(len(compiled))]
+	if e := slot.Load(); e != nil && e.matches(c) {
+		return e.k, nil
+	}
+	k, err := c.compileAnew()
+	if err != nil {
+		return nil, err
+	}
+	e := &compiledEntry{zone: c.Zone, k: k}
+	for wd, ivs := range c.Week {
+		e.weekDays = append(e.weekDays, wd)
+		e.week = append(e.week, slices.Clone(ivs))
+	}
+	if len(c.Holidays) > 0 {
+		e.holidays = make([]string, len(c.Holidays))
+		for i, h := range c.Holidays {
+			e.holidays[i] = h.Date
+		}
+	}
+	for _, w := range c.WorkingDays {
+		e.working = append(e.working, WorkingDay{Date: w.Date, Intervals: slices.Clone(w.Intervals), AsWeekday: w.AsWeekday})
+	}
+	slot.Store(e)
+	return k, nil
+}
+
+var compiledSeed = maphash.MakeSeed()
+
+// matches reports whether c is the calendar e was compiled from, in every
+// field that counts.
+func (e *compiledEntry) matches(c *Calendar) bool {
+	if c.Zone != e.zone || c.AllHours != e.k.allHours || len(c.Week) != len(e.weekDays) ||
+		len(c.Holidays) != len(e.holidays) || len(c.WorkingDays) != len(e.working) {
+		return false
+	}
+	for i, wd := range e.weekDays { // the same number of keys, all of them in c.Week
+		ivs, ok := c.Week[wd]
+		if !ok || !slices.Equal(ivs, e.week[i]) {
+			return false
+		}
+	}
+	for i, h := range c.Holidays {
+		if h.Date != e.holidays[i] {
+			return false
+		}
+	}
+	for i, w := range c.WorkingDays {
+		if o := &e.working[i]; w.Date != o.Date || w.AsWeekday != o.AsWeekday || !slices.Equal(w.Intervals, o.Intervals) {
+			return false
+		}
+	}
+	return true
+}
+
+// compileAnew does the work of compile. It avoids maps and allocates
+// little: a few slices, whatever the size of the calendar.
+func (c *Calendar) compileAnew() (*calendar, error) {
 	loc, err := loadZone(c.Zone)
 	if err != nil {
 		return nil, err
@@ -382,61 +473,82 @@ func (c *Calendar) compile() (*calendar, error) {
 		return k, nil
 	}
 
-	for _, wd := range slices.Sorted(maps.Keys(c.Week)) {
+	// All intervals, of Week and of WorkingDays, share one array.
+	n := 0
+	for wd, ivs := range c.Week {
 		if !isWeekday(wd) {
-			return nil, crmtype.Invalidf("week", "has the key %d, which is not a weekday (0 Sunday to 6 Saturday)", int(wd))
+			bad := wd // report the least key that is not a weekday
+			for wd := range c.Week {
+				if !isWeekday(wd) && wd < bad {
+					bad = wd
+				}
+			}
+			return nil, crmtype.Invalidf("week", "has the key %d, which is not a weekday (0 Sunday to 6 Saturday)", int(bad))
 		}
+		n += len(ivs)
 	}
+	for _, w := range c.WorkingDays {
+		n += len(w.Intervals)
+	}
+	clocks := make([]clock, 0, n)
+
 	weekly := false
 	for wd := time.Sunday; wd <= time.Saturday; wd++ {
-		cs, err := parseIntervals(weekField[wd], c.Week[wd])
-		if err != nil {
+		from := len(clocks)
+		if clocks, err = parseIntervals(func() string { return weekField[wd] }, c.Week[wd], clocks); err != nil {
 			return nil, err
 		}
-		k.week[wd] = cs
-		weekly = weekly || len(cs) > 0
+		k.week[wd] = clocks[from:len(clocks):len(clocks)]
+		weekly = weekly || len(clocks) > from
 	}
 
-	for i, h := range c.Holidays {
-		n, ok := parseDate(h.Date)
-		if !ok {
-			return nil, crmtype.Invalidf("holidays["+strconv.Itoa(i)+"].date", "%q is not a date such as 2026-10-01", h.Date)
+	if len(c.Holidays) > 0 {
+		k.holidays = make([]int64, len(c.Holidays))
+		for i, h := range c.Holidays {
+			n, ok := parseDate(h.Date)
+			if !ok {
+				return nil, crmtype.Invalidf("holidays["+strconv.Itoa(i)+"].date", "%q is not a date such as 2026-10-01", h.Date)
+			}
+			k.holidays[i] = n
 		}
-		if k.holidays == nil {
-			k.holidays = make(map[int64]bool, len(c.Holidays))
+		if !slices.IsSorted(k.holidays) {
+			slices.Sort(k.holidays)
 		}
-		k.holidays[n] = true
 	}
 
+	if len(c.WorkingDays) > 0 {
+		k.working = make([]workingDate, 0, len(c.WorkingDays))
+	}
 	for i, w := range c.WorkingDays {
-		f := "working_days[" + strconv.Itoa(i) + "]"
+		f := func() string { return "working_days[" + strconv.Itoa(i) + "]" }
 		n, ok := parseDate(w.Date)
 		if !ok {
-			return nil, crmtype.Invalidf(f+".date", "%q is not a date such as 2026-10-10", w.Date)
+			return nil, crmtype.Invalidf(f()+".date", "%q is not a date such as 2026-10-10", w.Date)
 		}
-		if k.holidays[n] {
+		if k.isHoliday(n) {
 			j := slices.IndexFunc(c.Holidays, func(h Day) bool { m, _ := parseDate(h.Date); return m == n })
-			return nil, crmtype.Invalidf(f+".date", "%s is also holidays[%d]", w.Date, j)
+			return nil, crmtype.Invalidf(f()+".date", "%s is also holidays[%d]", w.Date, j)
 		}
-		if _, dup := k.working[n]; dup {
-			j := slices.IndexFunc(c.WorkingDays, func(o WorkingDay) bool { m, _ := parseDate(o.Date); return m == n })
-			return nil, crmtype.Invalidf(f+".date", "%s is also working_days[%d]", w.Date, j)
+		// Kept in order by inserting: at the end when the dates come in
+		// order, as they mostly do.
+		at, dup := slices.BinarySearchFunc(k.working, n, func(w workingDate, n int64) int { return cmp.Compare(w.day, n) })
+		if dup {
+			return nil, crmtype.Invalidf(f()+".date", "%s is also working_days[%d]", w.Date, k.working[at].index)
 		}
 		if !isWeekday(w.AsWeekday) {
-			return nil, crmtype.Invalidf(f+".as_weekday", "%d is not a weekday (0 Sunday to 6 Saturday)", int(w.AsWeekday))
+			return nil, crmtype.Invalidf(f()+".as_weekday", "%d is not a weekday (0 Sunday to 6 Saturday)", int(w.AsWeekday))
 		}
 		var cs []clock
 		if len(w.Intervals) > 0 {
-			if cs, err = parseIntervals(f+".intervals", w.Intervals); err != nil {
+			from := len(clocks)
+			if clocks, err = parseIntervals(func() string { return f() + ".intervals" }, w.Intervals, clocks); err != nil {
 				return nil, err
 			}
+			cs = clocks[from:len(clocks):len(clocks)]
 		} else if cs = k.week[w.AsWeekday]; len(cs) == 0 {
-			return nil, crmtype.Invalidf(f+".intervals", "are empty, and its as_weekday (%s) has no working time in week", w.AsWeekday)
+			return nil, crmtype.Invalidf(f()+".intervals", "are empty, and its as_weekday (%s) has no working time in week", w.AsWeekday)
 		}
-		if k.working == nil {
-			k.working = make(map[int64][]clock, len(c.WorkingDays))
-		}
-		k.working[n] = cs
+		k.working = slices.Insert(k.working, at, workingDate{day: n, index: i, clocks: cs})
 	}
 
 	if !weekly && len(c.WorkingDays) == 0 {
@@ -449,12 +561,12 @@ var weekField = [7]string{"week.sunday", "week.monday", "week.tuesday", "week.we
 
 func isWeekday(wd time.Weekday) bool { return wd >= time.Sunday && wd <= time.Saturday }
 
-// parseIntervals checks one day's intervals; field is their path, e.g.
-// "week.monday".
-func parseIntervals(field string, ivs []Interval) ([]clock, error) {
-	out := make([]clock, 0, len(ivs))
+// parseIntervals checks one day's intervals and appends them to out;
+// field gives their path, e.g. "week.monday", for an error.
+func parseIntervals(field func() string, ivs []Interval, out []clock) ([]clock, error) {
+	first := len(out)
 	for i, iv := range ivs {
-		f := func(part string) string { return fmt.Sprintf("%s[%d].%s", field, i, part) }
+		f := func(part string) string { return fmt.Sprintf("%s[%d].%s", field(), i, part) }
 		from, ok := parseClock(iv.From)
 		if !ok || from >= 24*time.Hour {
 			return nil, crmtype.Invalidf(f("from"), "%q is not a time of day from 00:00 to 23:59 such as 09:00", iv.From)
@@ -466,9 +578,9 @@ func parseIntervals(field string, ivs []Interval) ([]clock, error) {
 		if to <= from {
 			return nil, crmtype.Invalidf(f("to"), "%s is not after from (%s)", iv.To, iv.From)
 		}
-		if i > 0 && from < out[i-1].to {
+		if i > 0 && from < out[first+i-1].to {
 			return nil, crmtype.Invalidf(f("from"), "%s is before the end of %s[%d] (%s): intervals must be in order and must not overlap",
-				iv.From, field, i-1, ivs[i-1].To)
+				iv.From, field(), i-1, ivs[i-1].To)
 		}
 		out = append(out, clock{from, to})
 	}
@@ -480,14 +592,9 @@ func parseClock(s string) (time.Duration, bool) {
 	if len(s) != 5 || s[2] != ':' {
 		return 0, false
 	}
-	for _, i := range [...]int{0, 1, 3, 4} {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	h := int(s[0]-'0')*10 + int(s[1]-'0')
-	m := int(s[3]-'0')*10 + int(s[4]-'0')
-	if h > 24 || m > 59 || h == 24 && m != 0 {
+	h, ok1 := digits(s[:2])
+	m, ok2 := digits(s[3:])
+	if !ok1 || !ok2 || h > 24 || m > 59 || h == 24 && m != 0 {
 		return 0, false
 	}
 	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, true
@@ -498,25 +605,54 @@ func parseDate(s string) (int64, bool) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return 0, false
 	}
-	num := func(s string) int {
-		n := 0
-		for _, c := range []byte(s) {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			n = n*10 + int(c-'0')
+	y, ok1 := digits(s[:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
+		return 0, false
+	}
+	return dayNumber(y, m, d), true
+}
+
+// digits reads a string of decimal digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
 		}
-		return n
+		n = n*10 + int(s[i]-'0')
 	}
-	y, m, d := num(s[:4]), num(s[5:7]), num(s[8:])
-	if y < 0 || m < 1 || m > 12 || d < 1 || d > 31 {
-		return 0, false
+	return n, true
+}
+
+// daysIn returns the number of days of month m of year y.
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
 	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if t.Day() != d { // 30 February
-		return 0, false
+	return 31
+}
+
+// dayNumber returns the day number of y-m-d, for years 0 to 9999
+// (Howard Hinnant's days_from_civil, the year counted from March).
+func dayNumber(y, m, d int) int64 {
+	if m <= 2 {
+		y--
 	}
-	return t.Unix() / 86400, true // a UTC midnight: the division is exact
+	era := (y + 400) / 400 // y+400 keeps year -1 (January and February of year 0) non-negative
+	era--
+	yoe := y - era*400 // 0 to 399
+	mp := (m + 9) % 12 // March 0 to February 11
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // Day numbers count the dates of the proleptic Gregorian calendar from
@@ -535,30 +671,61 @@ func weekday(n int64) time.Weekday { return time.Weekday((n%7 + 7 + 4) % 7) }
 
 // clocks returns the working intervals of day n.
 func (k *calendar) clocks(n int64) []clock {
-	if cs, ok := k.working[n]; ok {
-		return cs
+	if len(k.working) > 0 {
+		if i, ok := slices.BinarySearchFunc(k.working, n, func(w workingDate, n int64) int { return cmp.Compare(w.day, n) }); ok {
+			return k.working[i].clocks
+		}
 	}
-	if k.holidays[n] {
+	if k.isHoliday(n) {
 		return nil
 	}
 	return k.week[weekday(n)]
 }
 
+// isHoliday reports whether day n is among the holidays.
+func (k *calendar) isHoliday(n int64) bool {
+	_, ok := slices.BinarySearch(k.holidays, n)
+	return ok
+}
+
+// period is a stretch of time over which loc keeps one offset (off
+// seconds), from begin to end; a spans call remembers the last one it met
+// in it so that the days of a walk need no look-up in the zone.
+type period struct {
+	begin, end time.Time
+	off        int
+}
+
 // spans appends to buf the working intervals of day n as instants, in
-// order, leaving out those a forward jump of the clocks empties.
-func (k *calendar) spans(n int64, buf []span) []span {
+// order, leaving out those a forward jump of the clocks empties. zp
+// carries the zone's period from one call to the next; it starts zero.
+func (k *calendar) spans(n int64, buf []span, zp *period) []span {
 	cs := k.clocks(n)
 	if len(cs) == 0 {
 		return buf
 	}
 	m := midnight(n)
-	start := reach(m, k.loc)
-	// Fast path: the day begins at 00:00 sharp and its zone offset holds
-	// for the whole 24 hours, so a reading is midnight plus its offset.
-	local := start.In(k.loc)
-	_, off := local.Zone()
-	_, end := local.ZoneBounds()
-	fast := start.Add(time.Duration(off)*time.Second).Equal(m) && (end.IsZero() || end.After(start.Add(24*time.Hour)))
+	// Fast path: the zone keeps one offset from a day before midnight to a
+	// day after, so the day's midnight happens once and a reading is
+	// midnight plus its offset. (A day either side is enough: no zone has
+	// changed its offset by more than 24 hours at once.)
+	start := m.Add(-time.Duration(zp.off) * time.Second)
+	fast := zp.begin.Before(start.Add(-24*time.Hour)) && zp.end.After(start.Add(24*time.Hour))
+	if !fast { // a new period, or near a change
+		_, off := m.In(k.loc).Zone()
+		start = m.Add(-time.Duration(off) * time.Second)
+		local := start.In(k.loc)
+		_, o := local.Zone()
+		begin, end := local.ZoneBounds()
+		if begin.IsZero() {
+			begin = time.Unix(-1<<62, 0) // no change before
+		}
+		if end.IsZero() {
+			end = time.Unix(1<<62, 0) // no change after
+		}
+		*zp = period{begin: begin, end: end, off: o}
+		fast = o == off && begin.Before(start.Add(-24*time.Hour)) && end.After(start.Add(24*time.Hour))
+	}
 	for _, c := range cs {
 		var s span
 		if fast {
@@ -606,9 +773,10 @@ func (k *calendar) each(t, limit time.Time, guard bool, fn func(span) bool) walk
 	}
 	idle := 0
 	var buf [8]span
+	var zp period
 	for n := k.day(t) - 1; n <= last; n++ {
 		found := false
-		for _, s := range k.spans(n, buf[:0]) {
+		for _, s := range k.spans(n, buf[:0], &zp) {
 			if !s.to.After(t) {
 				continue
 			}

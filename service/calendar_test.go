@@ -678,3 +678,227 @@ func BenchmarkCalendarBetweenYear(b *testing.B) {
 		cal.Between(a, a.AddDate(1, 0, 0))
 	}
 }
+
+// TestBusinessTimeTable checks deadlines and business time against values
+// worked out by hand, not by the engine: each case gives its working. All
+// instants are written in UTC; the comments give the local times. Offsets
+// in 2026: New York EST -5, EDT -4 from Sun 8 Mar (02:00 -> 03:00) to Sun 1
+// Nov (02:00 -> 01:00); Berlin CET +1, CEST +2 from Sun 29 Mar (02:00 ->
+// 03:00) to Sun 25 Oct (03:00 -> 02:00); Shanghai +8 all year.
+func TestBusinessTimeTable(t *testing.T) {
+	utc := func(mo time.Month, d, h, mi int) time.Time { return time.Date(2026, mo, d, h, mi, 0, 0, time.UTC) }
+	weekdays := func(day ...service.Interval) map[time.Weekday][]service.Interval {
+		return map[time.Weekday][]service.Interval{
+			time.Monday: day, time.Tuesday: day, time.Wednesday: day, time.Thursday: day, time.Friday: day,
+		}
+	}
+	// New York: 09:00-12:00 and 13:00-17:00 on weekdays (7 hours), closed
+	// Friday 3 July (Independence Day observed) and Thursday 26 November
+	// (Thanksgiving).
+	ny := &service.Calendar{Zone: "America/New_York",
+		Week:     weekdays(service.Interval{From: "09:00", To: "12:00"}, service.Interval{From: "13:00", To: "17:00"}),
+		Holidays: []service.Day{{Date: "2026-07-03"}, {Date: "2026-11-26"}}}
+	// New York, every minute of Sundays.
+	nySunday := &service.Calendar{Zone: "America/New_York", Week: map[time.Weekday][]service.Interval{time.Sunday: {{From: "00:00", To: "24:00"}}}}
+	// Berlin: 08:00-12:00 and 12:30-16:30 on weekdays (8 hours), closed
+	// Good Friday 3 April and Easter Monday 6 April.
+	berlin := &service.Calendar{Zone: "Europe/Berlin",
+		Week:     weekdays(service.Interval{From: "08:00", To: "12:00"}, service.Interval{From: "12:30", To: "16:30"}),
+		Holidays: []service.Day{{Date: "2026-04-03"}, {Date: "2026-04-06"}}}
+	// Berlin, a Sunday night shift 01:00-04:00 across the changes.
+	berlinNight := &service.Calendar{Zone: "Europe/Berlin", Week: map[time.Weekday][]service.Interval{time.Sunday: {{From: "01:00", To: "04:00"}}}}
+	// Shanghai: 09:00-12:00 and 13:00-18:00 on weekdays, 25-27 September
+	// and 1-7 October off, Sunday 20 September and Saturday 10 October
+	// worked as Mondays.
+	shanghai := china2026()
+	span := func(from, to time.Time) []service.Span { return []service.Span{{From: from, To: to}} }
+
+	tests := []struct {
+		name   string
+		cal    *service.Calendar
+		start  time.Time      // Add's start, or Between's a
+		d      time.Duration  // Add's target
+		end    time.Time      // Between's b; zero for Add
+		pauses []service.Span // not nil: AddExcluding or BetweenExcluding
+		want   time.Time      // Add's result; zero: the deadline is not running
+		wantD  time.Duration  // Between's result
+	}{
+		// Mon 2 Mar 11:00 EST + 2h: 11:00-12:00 (1h), lunch, 13:00-14:00 EST = 19:00 UTC.
+		{name: "NY split day across lunch", cal: ny, start: utc(3, 2, 16, 0), d: 2 * time.Hour, want: utc(3, 2, 19, 0)},
+		// Mon 2 Mar 12:15 EST (lunch) + 30m: counting starts at 13:00, ends 13:30 EST = 18:30 UTC.
+		{name: "NY start during lunch", cal: ny, start: utc(3, 2, 17, 15), d: 30 * time.Minute, want: utc(3, 2, 18, 30)},
+		// Fri 6 Mar 16:00 EST + 3h: 16:00-17:00 (1h); weekend, clocks forward on Sunday;
+		// Mon 9 Mar 09:00-11:00 EDT (2h): 11:00 EDT = 15:00 UTC.
+		{name: "NY weekend with spring forward", cal: ny, start: utc(3, 6, 21, 0), d: 3 * time.Hour, want: utc(3, 9, 15, 0)},
+		// Sun 8 Mar 03:30 EDT, just after the jump, + 1h: Mon 9 Mar 09:00-10:00 EDT = 14:00 UTC.
+		{name: "NY start on the Sunday of spring forward", cal: ny, start: utc(3, 8, 7, 30), d: time.Hour, want: utc(3, 9, 14, 0)},
+		// Fri 30 Oct 16:30 EDT + 1h: 16:30-17:00 (30m); clocks back on Sunday;
+		// Mon 2 Nov 09:00-09:30 EST = 14:30 UTC.
+		{name: "NY weekend with fall back", cal: ny, start: utc(10, 30, 20, 30), d: time.Hour, want: utc(11, 2, 14, 30)},
+		// Fri 30 Oct 09:00 EDT to Mon 2 Nov 12:00 EST: Friday 7h + Monday 09:00-12:00 3h.
+		{name: "NY between across fall back", cal: ny, start: utc(10, 30, 13, 0), end: utc(11, 2, 17, 0), wantD: 10 * time.Hour},
+		// Wed 25 Nov 16:00 EST + 8h: 16:00-17:00 (1h); Thanksgiving off; Fri 27 Nov
+		// 09:00-12:00 (3h) and 13:00-17:00 (4h): the end of the day, 17:00 EST = 22:00 UTC.
+		{name: "NY Thanksgiving, ending at closing", cal: ny, start: utc(11, 25, 21, 0), d: 8 * time.Hour, want: utc(11, 27, 22, 0)},
+		// Thu 2 Jul 16:00 EDT + 2h: 16:00-17:00 (1h); Fri 3 Jul holiday, weekend;
+		// Mon 6 Jul 09:00-10:00 EDT = 14:00 UTC.
+		{name: "NY holiday before a weekend", cal: ny, start: utc(7, 2, 20, 0), d: 2 * time.Hour, want: utc(7, 6, 14, 0)},
+		// Sun 8 Mar 00:00 EST (05:00 UTC) to Mon 9 Mar 00:00 EDT (04:00 UTC): a 23-hour day.
+		{name: "NY whole Sunday, spring forward", cal: nySunday, start: utc(3, 8, 5, 0), end: utc(3, 9, 4, 0), wantD: 23 * time.Hour},
+		// Sun 1 Nov 00:00 EDT (04:00 UTC) to Mon 2 Nov 00:00 EST (05:00 UTC): a 25-hour day.
+		{name: "NY whole Sunday, fall back", cal: nySunday, start: utc(11, 1, 4, 0), end: utc(11, 2, 5, 0), wantD: 25 * time.Hour},
+
+		// Fri 27 Mar 15:00 CET + 3h: 15:00-16:30 (1.5h); clocks forward on Sunday;
+		// Mon 30 Mar 08:00-09:30 CEST = 07:30 UTC.
+		{name: "Berlin weekend with spring forward", cal: berlin, start: utc(3, 27, 14, 0), d: 3 * time.Hour, want: utc(3, 30, 7, 30)},
+		// Tue 3 Mar 07:00 CET + 4h30m: 08:00-12:00 (4h), lunch, 12:30-13:00: 13:00 CET = 12:00 UTC.
+		{name: "Berlin start before opening, split day", cal: berlin, start: utc(3, 3, 6, 0), d: 270 * time.Minute, want: utc(3, 3, 12, 0)},
+		// Thu 2 Apr 16:00 CEST + 1h: 16:00-16:30 (30m); Good Friday, weekend, Easter
+		// Monday; Tue 7 Apr 08:00-08:30 CEST = 06:30 UTC.
+		{name: "Berlin Easter", cal: berlin, start: utc(4, 2, 14, 0), d: time.Hour, want: utc(4, 7, 6, 30)},
+		// Mon 6 Apr (Easter Monday) 07:00 CEST + 1h: Tue 7 Apr 08:00-09:00 CEST = 07:00 UTC.
+		{name: "Berlin start on a holiday", cal: berlin, start: utc(4, 6, 5, 0), d: time.Hour, want: utc(4, 7, 7, 0)},
+		// Fri 23 Oct 16:00 CEST + 1h: 16:00-16:30; clocks back on Sunday;
+		// Mon 26 Oct 08:00-08:30 CET = 07:30 UTC.
+		{name: "Berlin weekend with fall back", cal: berlin, start: utc(10, 23, 14, 0), d: time.Hour, want: utc(10, 26, 7, 30)},
+		// Fri 23 Oct 12:00 CEST to Mon 26 Oct 12:00 CET: Friday 12:30-16:30 (4h) + Monday 08:00-12:00 (4h).
+		{name: "Berlin between across fall back", cal: berlin, start: utc(10, 23, 10, 0), end: utc(10, 26, 11, 0), wantD: 8 * time.Hour},
+		// Sun 29 Mar: 01:00 CET is 00:00 UTC, the clocks jump at 01:00 UTC, 04:00 CEST
+		// is 02:00 UTC (2h of work). Sat 28 Mar 12:00 UTC + 90m: 01:30 UTC.
+		{name: "Berlin night shift, spring forward", cal: berlinNight, start: utc(3, 28, 12, 0), d: 90 * time.Minute, want: utc(3, 29, 1, 30)},
+		// Sun 25 Oct: 01:00 CEST is 23:00 UTC on Saturday, 04:00 CET is 03:00 UTC: 4h.
+		{name: "Berlin night shift, fall back", cal: berlinNight, start: utc(10, 24, 12, 0), end: utc(10, 26, 0, 0), wantD: 4 * time.Hour},
+
+		// Sat 19 Sep 10:00 CST + 4h: Sun 20 Sep works as a Monday, 09:00-12:00 (3h),
+		// 13:00-14:00: 14:00 CST = 06:00 UTC.
+		{name: "Shanghai adjusted working Sunday", cal: shanghai, start: utc(9, 19, 2, 0), d: 4 * time.Hour, want: utc(9, 20, 6, 0)},
+		// Wed 30 Sep 16:00 CST + 4h: 16:00-18:00 (2h); 1-7 Oct off; Thu 8 Oct
+		// 09:00-11:00: 11:00 CST = 03:00 UTC.
+		{name: "Shanghai National Day", cal: shanghai, start: utc(9, 30, 8, 0), d: 4 * time.Hour, want: utc(10, 8, 3, 0)},
+		// Fri 9 Oct 17:00 CST + 2h: 17:00-18:00; Sat 10 Oct worked, 09:00-10:00 CST = 02:00 UTC.
+		{name: "Shanghai adjusted working Saturday", cal: shanghai, start: utc(10, 9, 9, 0), d: 2 * time.Hour, want: utc(10, 10, 2, 0)},
+		// Thu 24 Sep 17:00 CST + 2h: 17:00-18:00; Mid-Autumn Festival Fri-Sun;
+		// Mon 28 Sep 09:00-10:00 CST = 02:00 UTC.
+		{name: "Shanghai Mid-Autumn Festival", cal: shanghai, start: utc(9, 24, 9, 0), d: 2 * time.Hour, want: utc(9, 28, 2, 0)},
+		// Wed 30 Sep 00:00 CST to Mon 12 Oct 00:00 CST: 30 Sep, 8, 9 and 10 Oct, 8h each.
+		{name: "Shanghai between across Golden Week", cal: shanghai, start: utc(9, 29, 16, 0), end: utc(10, 11, 16, 0), wantD: 32 * time.Hour},
+
+		// Mon 2 Mar 16:00 EST + 2h, paused 16:30 EST to Tue 09:30 EST (over the night):
+		// 16:00-16:30 (30m), then Tue 09:30-11:00 (90m): 11:00 EST = 16:00 UTC.
+		{name: "NY pause over the night", cal: ny, start: utc(3, 2, 21, 0), d: 2 * time.Hour,
+			pauses: span(utc(3, 2, 21, 30), utc(3, 3, 14, 30)), want: utc(3, 3, 16, 0)},
+		// As "Berlin weekend with spring forward", paused Sat 00:00 CET to Mon 08:00
+		// CEST: no working time is paused, so the same 07:30 UTC.
+		{name: "Berlin pause over the weekend only", cal: berlin, start: utc(3, 27, 14, 0), d: 3 * time.Hour,
+			pauses: span(utc(3, 27, 23, 0), utc(3, 30, 6, 0)), want: utc(3, 30, 7, 30)},
+		// Mon 28 Sep 11:00 CST + 2h, paused 11:30-13:30 CST (over lunch): 11:00-11:30,
+		// then 13:30-15:00: 15:00 CST = 07:00 UTC.
+		{name: "Shanghai pause over lunch", cal: shanghai, start: utc(9, 28, 3, 0), d: 2 * time.Hour,
+			pauses: span(utc(9, 28, 3, 30), utc(9, 28, 5, 30)), want: utc(9, 28, 7, 0)},
+		// Mon 28 Sep 08:00 CST (before opening) + 1h, paused since the holiday to
+		// 12:30 CST (in lunch): counting starts at 13:00, ends 14:00 CST = 06:00 UTC.
+		{name: "Shanghai pause from a holiday into lunch", cal: shanghai, start: utc(9, 28, 0, 0), d: time.Hour,
+			pauses: span(utc(9, 25, 0, 0), utc(9, 28, 4, 30)), want: utc(9, 28, 6, 0)},
+		// Thu 2 Jul 09:00 EDT to Tue 7 Jul 09:00 EDT: Thursday 7h + Monday 7h (Friday
+		// is a holiday); paused Thu 15:00 to Mon 10:00 EDT takes Thu 15:00-17:00 and
+		// Mon 09:00-10:00: 14h - 3h.
+		{name: "NY between, pause over a holiday weekend", cal: ny, start: utc(7, 2, 13, 0), end: utc(7, 7, 13, 0),
+			pauses: span(utc(7, 2, 19, 0), utc(7, 6, 14, 0)), wantD: 11 * time.Hour},
+		// Mon 2 Mar 09:00 EST + 2h, paused from 10:00 EST with no end: 1h counted,
+		// then the clock stops for good.
+		{name: "NY open-ended pause", cal: ny, start: utc(3, 2, 14, 0), d: 2 * time.Hour,
+			pauses: []service.Span{{From: utc(3, 2, 15, 0)}}, want: time.Time{}},
+	}
+	require.GreaterOrEqual(t, len(tests), 20)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, tc.cal.Validate())
+			if !tc.end.IsZero() {
+				if tc.pauses == nil {
+					require.Equal(t, tc.wantD, tc.cal.Between(tc.start, tc.end))
+				} else {
+					require.Equal(t, tc.wantD, tc.cal.BetweenExcluding(tc.start, tc.end, tc.pauses))
+				}
+				return
+			}
+			if tc.pauses == nil {
+				require.Equal(t, tc.want, tc.cal.Add(tc.start, tc.d))
+				require.Equal(t, tc.d, tc.cal.Between(tc.start, tc.want))
+				return
+			}
+			got := tc.cal.AddExcluding(tc.start, tc.d, tc.pauses)
+			require.Equal(t, tc.want, got)
+			if !tc.want.IsZero() {
+				require.Equal(t, tc.d, tc.cal.BetweenExcluding(tc.start, tc.want, tc.pauses))
+			}
+		})
+	}
+}
+
+// TestCalendarChangedBetweenCalls checks that a calendar changed after a
+// call, in place or by copy, is seen as it now is.
+func TestCalendarChangedBetweenCalls(t *testing.T) {
+	mon := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // a Monday
+	cal := &service.Calendar{Zone: "UTC", Week: officeWeek()}
+	require.Equal(t, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), cal.Add(mon, time.Hour))
+
+	cal.Week[time.Monday][0].From = "10:00" // shared by every weekday of officeWeek
+	require.Equal(t, time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC), cal.Add(mon, time.Hour))
+
+	cal.Holidays = append(cal.Holidays, service.Day{Date: "2026-03-02"})
+	require.Equal(t, time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC), cal.Add(mon, time.Hour))
+	cal.Holidays[0].Date = "2026-03-03"
+	require.Equal(t, time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC), cal.Add(mon, time.Hour))
+
+	cp := *cal
+	cp.Zone = "Asia/Shanghai" // 09:00 UTC is 17:00 in Shanghai: 17:00-18:00, then Wednesday 10:00-11:00 (Tuesday off)
+	require.Equal(t, time.Date(2026, 3, 4, 3, 0, 0, 0, time.UTC), cp.Add(mon, 2*time.Hour))
+	require.Equal(t, time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC), cal.Add(mon, time.Hour))
+
+	cal.Week[time.Monday][0].To = "09:00" // now invalid: before From
+	require.Error(t, cal.Validate())
+	require.True(t, cal.Add(mon, time.Hour).IsZero())
+	cal.Week[time.Monday][0].To = "12:00"
+	require.NoError(t, cal.Validate())
+
+	cal.WorkingDays = []service.WorkingDay{{Date: "2026-03-07", Intervals: []service.Interval{{From: "09:00", To: "10:00"}}}}
+	sat := time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC)
+	require.Equal(t, time.Date(2026, 3, 7, 9, 30, 0, 0, time.UTC), cal.Add(sat, 30*time.Minute))
+	cal.WorkingDays[0].Intervals[0].From = "09:15"
+	require.Equal(t, time.Date(2026, 3, 7, 9, 45, 0, 0, time.UTC), cal.Add(sat, 30*time.Minute))
+	cal.WorkingDays[0].Intervals = nil
+	cal.WorkingDays[0].AsWeekday = time.Monday // 10:00-12:00 and 13:00-18:00 now
+	require.Equal(t, time.Date(2026, 3, 7, 10, 30, 0, 0, time.UTC), cal.Add(sat, 30*time.Minute))
+	delete(cal.Week, time.Monday)
+	cal.Week[time.Sunday] = []service.Interval{{From: "09:00", To: "12:00"}}
+	require.Error(t, cal.Validate()) // the working day's AsWeekday (Monday) has no hours any more
+}
+
+// TestCalendarConcurrentUse runs calendars alike and different from several
+// goroutines (go test -race).
+func TestCalendarConcurrentUse(t *testing.T) {
+	start := time.Date(2026, 9, 30, 8, 0, 0, 0, time.UTC)
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 200 {
+				cal := china2026()
+				if (g+i)%2 == 1 {
+					cal.Holidays = cal.Holidays[:len(cal.Holidays)-4] // 4 to 7 October work
+				}
+				want := time.Date(2026, 10, 8, 3, 0, 0, 0, time.UTC)
+				if (g+i)%2 == 1 {
+					want = time.Date(2026, 10, 5, 3, 0, 0, 0, time.UTC)
+				}
+				if got := cal.Add(start, 4*time.Hour); !got.Equal(want) {
+					t.Errorf("goroutine %d, %d: got %v, want %v", g, i, got, want)
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
