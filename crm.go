@@ -65,7 +65,7 @@ type Config struct {
 func EventTypes() []string {
 	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
 		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes,
-		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes)
+		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes, service.EngagementEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out

@@ -49,6 +49,7 @@ type Store interface {
 	TicketStore
 	ReplyStore
 	SLAStore
+	EngagementStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {

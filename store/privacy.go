@@ -91,6 +91,16 @@ var customerRefs = []customerRef{
 	// service reporting) without their text; a merge re-points them.
 	{Table: "crm_tickets", Column: "customer_id", JSON: []string{"tags", "attributes"},
 		Scrub: map[string]any{"subject": "", "description": "", "attributes": "{}", "purchase_id": nil}},
+	// Service engagements are kept (their kinds, times, durations and
+	// outcomes feed service reporting) without their free text; a merge
+	// re-points them.
+	{Table: "crm_engagements", Column: "customer_id", JSON: []string{"host_ids"},
+		Scrub: map[string]any{"location": "", "notes": "", "outcome_note": "", "purchase_id": nil}},
+	// An attendee's attendance and assessment score are about that person:
+	// deleted on erasure. A merge moves the absorbed customer's records but
+	// for an engagement the survivor attends too, where the survivor's
+	// record stays (Unmerge gives the dropped one back).
+	{Table: "crm_engagement_attendees", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"engagement_id"}},
 	// The people of a company: a merge of companies moves them to the survivor.
 	{Table: "crm_customers", Column: "company_id", NoExport: true, NoErase: true},
 	{Table: "crm_interactions", Column: "company_id", NoExport: true, NoErase: true, Unlink: true},
