@@ -140,6 +140,9 @@ func (s *Service) Reply(ctx context.Context, id crmtype.ID, p ReplyParams) (*Tic
 			}
 			evs = append(evs, reopen...)
 		}
+		if at.Before(t.CreatedAt) {
+			at = t.CreatedAt // a reply is not counted before the ticket existed
+		}
 		t.Activity = addActivity(t.Activity, Activity{At: at, Kind: kind})
 		t.UpdatedAt = now
 		pol.apply(t, now)
