@@ -50,6 +50,7 @@ type Store interface {
 	ReplyStore
 	SLAStore
 	EngagementStore
+	ReportStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {

@@ -77,3 +77,9 @@ CREATE INDEX crm_ticket_slas_deadline ON crm_ticket_slas (workspace_id, deadline
 --bun:split
 -- escalation workers: the next level due
 CREATE INDEX crm_ticket_slas_escalation ON crm_ticket_slas (workspace_id, next_escalation_at, id) WHERE next_escalation_at IS NOT NULL;
+--bun:split
+-- service reports: the targets started in a period
+CREATE INDEX crm_ticket_slas_started ON crm_ticket_slas (workspace_id, started_at);
+--bun:split
+-- service reports: the tickets changed since an instant (reopen rate)
+CREATE INDEX crm_tickets_updated ON crm_tickets (workspace_id, updated_at);
