@@ -65,7 +65,8 @@ type Config struct {
 func EventTypes() []string {
 	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
 		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes,
-		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes, service.EngagementEventTypes)
+		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes, service.EngagementEventTypes,
+		service.MergeEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out
@@ -164,6 +165,9 @@ func (c *Client) Workspace(id string) *Workspace {
 	comm := communication.NewService(c.store, customers, w, c.comm)
 	svc := c.svc
 	svc.Messages = comm
+	if svc.Surveys == nil {
+		svc.Surveys = comm
+	}
 	return &Workspace{
 		ID:            w,
 		Customers:     customers,

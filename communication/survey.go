@@ -281,6 +281,25 @@ type Score struct {
 	NPS *analysis.NPSResult
 }
 
+// TicketRef is what SurveyStore.RespondSurvey reads of the ticket a
+// response is about, for its follow-up task.
+type TicketRef struct {
+	Number     int64  // the ticket's number (its key is T-<Number>)
+	AssigneeID string // the host's user it is assigned to; "" when unassigned
+}
+
+// ResponseWrite is what a response writes (SurveyStore.RespondSurvey).
+type ResponseWrite struct {
+	Response *Response
+	// Events are appended in the response's transaction: its
+	// EventSurveyResponded and, with a FollowUp, the task's
+	// EventTaskCreated.
+	Events []crmtype.Event
+	// FollowUp is a task to create with the response (a detractor's
+	// follow-up, see Respond); nil for none.
+	FollowUp *Task
+}
+
 // AnswerCount is a number of answers of one value in one survey version,
 // as SurveyStore.SurveyAnswerCounts returns them.
 type AnswerCount struct {
@@ -335,7 +354,12 @@ type SurveyStore interface {
 	// unanswered, so that of concurrent calls one wins and the others get
 	// ErrConflict), marks the version as having responses, and stores the
 	// response, its numeric answers and the events.
-	RespondSurvey(ctx context.Context, sc crmtype.Scope, id crmtype.ID, now time.Time, build func(inv *Invitation, sv *Survey) (*Response, []crmtype.Event, error)) (*Response, error)
+	//
+	// When the invitation is about a ticket (About.TicketID) that is a
+	// ticket of the workspace, build gets its number and assignee (nil
+	// otherwise). When build returns a FollowUp task, it is stored in the
+	// same transaction, without reminders.
+	RespondSurvey(ctx context.Context, sc crmtype.Scope, id crmtype.ID, now time.Time, build func(inv *Invitation, sv *Survey, ticket *TicketRef) (ResponseWrite, error)) (*Response, error)
 	// ListResponses returns one page of the responses to survey key,
 	// newest first; ErrNotFound when there is no survey key.
 	ListResponses(ctx context.Context, sc crmtype.Scope, key string, after crmtype.Cursor, limit int) (crmtype.Page[*Response], error)
@@ -730,6 +754,17 @@ func invitationOpen(inv *Invitation, now time.Time) error {
 // A token is good once: of concurrent calls with one token, one stores its
 // response and the others get ErrConflict.
 //
+// Detractor follow-up: when the invitation is about a ticket
+// (About.TicketID) and an answer is a detractor's (IsDetractor: nps 0–6,
+// rating 1–2, ces 1–2), Respond also creates, in the response's
+// transaction, one open follow-up task for the customer (whatever the
+// survey, one per response however many answers are a detractor's):
+// linked to the ticket (Task.TicketID), owned by the ticket's assignee
+// (unassigned when the ticket has none or is not a ticket of the
+// workspace), of high priority, due FollowUpDue after the response, its
+// notes naming the survey and the detractor answers; EventTaskCreated is
+// recorded with it. Find it with Tasks (CustomerID) by its TicketID.
+//
 // Errors (nothing written): a *crmtype.ValidationError naming "token" when
 // it is malformed, forged, altered, of another workspace, expired (Reason
 // "has expired"), or its invitation was withdrawn or its customer erased;
@@ -749,22 +784,99 @@ func (s *Service) Respond(ctx context.Context, token string, answers map[string]
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	resp, err := st.RespondSurvey(ctx, sc, id, now, func(inv *Invitation, sv *Survey) (*Response, []crmtype.Event, error) {
+	resp, err := st.RespondSurvey(ctx, sc, id, now, func(inv *Invitation, sv *Survey, ticket *TicketRef) (ResponseWrite, error) {
 		if err := invitationOpen(inv, now); err != nil {
-			return nil, nil, err
+			return ResponseWrite{}, err
 		}
 		clean, err := CheckAnswers(sv, answers)
 		if err != nil {
-			return nil, nil, err
+			return ResponseWrite{}, err
 		}
 		r := &Response{ID: crmtype.NewID(now), SurveyID: sv.ID, SurveyKey: sv.Key, Version: sv.Version,
 			InvitationID: inv.ID, CustomerID: inv.CustomerID, About: inv.About, Answers: clean, CreatedAt: now}
-		return r, []crmtype.Event{respondedEvent(r)}, nil
+		w := ResponseWrite{Response: r, Events: []crmtype.Event{respondedEvent(r)}}
+		if t := followUpTask(r, sv, ticket, now); t != nil {
+			w.FollowUp = t
+			w.Events = append(w.Events, taskEvent(EventTaskCreated, t, now, taskDiff(nil, t)))
+		}
+		return w, nil
 	})
 	if errors.Is(err, crmtype.ErrNotFound) {
 		return nil, wrap(op, errWithdrawn())
 	}
 	return resp, wrap(op, err)
+}
+
+// FollowUpDue is how long after a detractor's response its follow-up task
+// is due: 24 hours, i.e. within one business day for a response on a
+// working day.
+const FollowUpDue = 24 * time.Hour
+
+// IsDetractor reports whether answer, to a question of kind, is a
+// detractor's, one that calls for a follow-up:
+//
+//   - nps (0–10): 0 to 6, the Net Promoter Score's detractors;
+//   - rating (CSAT, 1–5, 5 the most satisfied): 1 or 2;
+//   - ces (1–7, how easy it was, 7 the easiest): 1 or 2.
+//
+// The other kinds, and answers off the kind's scale, never are.
+func IsDetractor(kind QuestionKind, answer int) bool {
+	lo, hi, ok := kind.Scale()
+	if !ok || answer < lo || answer > hi {
+		return false
+	}
+	if kind == QuestionNPS {
+		return answer <= 6
+	}
+	return answer <= lo+1 // the worst two points of the scale
+}
+
+// DetractorAnswers returns the keys of the questions of sv that answers
+// (as Response.Answers holds them) answer as a detractor (IsDetractor), in
+// the survey's order; nil when none.
+func DetractorAnswers(sv *Survey, answers map[string]any) []string {
+	var out []string
+	for _, q := range sv.Questions {
+		if v, ok := answers[q.Key].(int); ok && IsDetractor(q.Kind, v) {
+			out = append(out, q.Key)
+		}
+	}
+	return out
+}
+
+// followUpTask returns the follow-up task of response r to survey version
+// sv, or nil when r is not about a ticket or has no detractor answer. The
+// task is for r's customer, linked to the ticket, owned by the ticket's
+// assignee when it has one, of high priority and due FollowUpDue after
+// the response.
+func followUpTask(r *Response, sv *Survey, ticket *TicketRef, now time.Time) *Task {
+	if r.About.TicketID.IsZero() {
+		return nil
+	}
+	keys := DetractorAnswers(sv, r.Answers)
+	if len(keys) == 0 {
+		return nil
+	}
+	subject := "Follow up on a detractor's survey answer about a ticket"
+	owner := ""
+	if ticket != nil {
+		subject = fmt.Sprintf("Follow up on T-%d: a detractor's survey answer", ticket.Number)
+		owner = ticket.AssigneeID
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s (%s) = %d", k, sv.Question(k).Kind, r.Answers[k].(int))
+	}
+	notes := fmt.Sprintf("Survey %q version %d, response %s: %s.", sv.Key, sv.Version, r.ID, strings.Join(parts, ", "))
+	if o, err := taskText("owner_id", owner, MaxTaskOwnerBytes, false, true); err == nil {
+		owner = o
+	} else {
+		owner = "" // not a valid owner: leave the task unassigned
+	}
+	return &Task{ID: crmtype.NewID(now), CustomerID: r.CustomerID, Subject: subject, Notes: notes,
+		DueAt: now.Add(FollowUpDue).UTC().Truncate(time.Microsecond), OwnerID: owner, Priority: PriorityHigh,
+		Status: TaskOpen, InteractionID: r.About.InteractionID, TicketID: r.About.TicketID, CampaignID: r.About.CampaignID,
+		Version: 1, CreatedAt: now, UpdatedAt: now}
 }
 
 func respondedEvent(r *Response) crmtype.Event {

@@ -264,3 +264,51 @@ func TestSurveyScoreFromCounts(t *testing.T) {
 	require.Zero(t, s.Interval.Level)
 	require.Nil(t, s.NPS)
 }
+
+func TestIsDetractor(t *testing.T) {
+	for _, tc := range []struct {
+		kind   QuestionKind
+		answer int
+		want   bool
+	}{
+		{QuestionNPS, 0, true}, {QuestionNPS, 6, true}, {QuestionNPS, 7, false}, {QuestionNPS, 8, false},
+		{QuestionNPS, 9, false}, {QuestionNPS, 10, false}, {QuestionNPS, -1, false}, {QuestionNPS, 11, false},
+		{QuestionRating, 1, true}, {QuestionRating, 2, true}, {QuestionRating, 3, false}, {QuestionRating, 5, false},
+		{QuestionRating, 0, false}, {QuestionRating, 6, false},
+		{QuestionCES, 1, true}, {QuestionCES, 2, true}, {QuestionCES, 3, false}, {QuestionCES, 7, false},
+		{QuestionCES, 0, false},
+		{QuestionSingle, 1, false}, {QuestionText, 0, false}, {"x", 1, false},
+	} {
+		require.Equal(t, tc.want, IsDetractor(tc.kind, tc.answer), "%s %d", tc.kind, tc.answer)
+	}
+	sv := testSurvey()
+	require.Equal(t, []string{"nps", "effort"}, DetractorAnswers(sv, map[string]any{"nps": 6, "csat": 3, "effort": 2, "comment": "1"}))
+	require.Nil(t, DetractorAnswers(sv, map[string]any{"nps": 7, "csat": 3, "effort": 3}))
+}
+
+func TestFollowUpTask(t *testing.T) {
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	sv := testSurvey()
+	ticket := crmtype.NewID(now)
+	r := &Response{ID: crmtype.NewID(now), CustomerID: crmtype.NewID(now), About: About{TicketID: ticket},
+		Answers: map[string]any{"nps": 3, "csat": 1, "comment": "slow"}, CreatedAt: now}
+	task := followUpTask(r, sv, &TicketRef{Number: 42, AssigneeID: "agent-7"}, now)
+	require.NotNil(t, task)
+	require.Equal(t, ticket, task.TicketID)
+	require.Equal(t, "agent-7", task.OwnerID)
+	require.Equal(t, now.Add(FollowUpDue), task.DueAt)
+	require.Equal(t, PriorityHigh, task.Priority)
+	require.Contains(t, task.Subject, "T-42")
+	require.Contains(t, task.Notes, "nps (nps) = 3")
+	require.Contains(t, task.Notes, "csat (rating) = 1")
+	require.NotContains(t, task.Notes, "slow", "free text stays in the response")
+
+	noTicket := followUpTask(r, sv, nil, now)
+	require.NotNil(t, noTicket, "a ticket id that names no ticket still gets its follow-up")
+	require.Empty(t, noTicket.OwnerID)
+
+	r.Answers = map[string]any{"nps": 9}
+	require.Nil(t, followUpTask(r, sv, nil, now), "a promoter needs none")
+	r.Answers, r.About = map[string]any{"nps": 0}, About{}
+	require.Nil(t, followUpTask(r, sv, nil, now), "only responses about a ticket")
+}

@@ -11,19 +11,6 @@ import (
 	"github.com/kehu/crm/crmtype"
 )
 
-func (s refusingStore) InsertEngagement(context.Context, crmtype.Scope, *Engagement, []crmtype.Event) error {
-	return s.fail()
-}
-func (s refusingStore) GetEngagement(context.Context, crmtype.Scope, crmtype.ID) (*Engagement, error) {
-	return nil, s.fail()
-}
-func (s refusingStore) ChangeEngagement(context.Context, crmtype.Scope, crmtype.ID, int64, func(*Engagement) ([]crmtype.Event, error)) (*Engagement, error) {
-	return nil, s.fail()
-}
-func (s refusingStore) ListEngagements(context.Context, crmtype.Scope, EngagementListParams, int) (crmtype.Page[*Engagement], error) {
-	return crmtype.Page[*Engagement]{}, s.fail()
-}
-
 var engT0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
 func intp(v int) *int { return &v }
@@ -38,7 +25,7 @@ func requireField(t *testing.T, err error, field string) {
 
 func TestEngagementValidation(t *testing.T) {
 	ctx := context.Background()
-	svc := NewService(refusingStore{t}, "acme", Config{})
+	svc := NewService(refusingStore{t: t}, "acme", Config{})
 	cust, other := crmtype.NewID(engT0), crmtype.NewID(engT0.Add(time.Second))
 	ok := func() EngagementParams {
 		return EngagementParams{CustomerID: cust, Kind: KindTraining, ScheduledStart: engT0, ScheduledEnd: engT0.Add(time.Hour)}
@@ -107,7 +94,7 @@ func TestEngagementValidation(t *testing.T) {
 	requireField(t, err, "to")
 
 	// No workspace: ErrNoWorkspace before anything else.
-	_, err = NewService(refusingStore{t}, "", Config{}).CreateEngagement(ctx, ok())
+	_, err = NewService(refusingStore{t: t}, "", Config{}).CreateEngagement(ctx, ok())
 	require.ErrorIs(t, err, crmtype.ErrNoWorkspace)
 }
 

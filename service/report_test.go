@@ -11,24 +11,6 @@ import (
 	"github.com/kehu/crm/crmtype"
 )
 
-// refusingStore's ReportStore methods: bad report input must be refused
-// before the store is touched.
-func (s refusingStore) SLAOutcomes(context.Context, crmtype.Scope, []time.Time, time.Time) ([]SLAOutcomeCount, error) {
-	return nil, s.fail()
-}
-func (s refusingStore) FulfilledTargets(context.Context, crmtype.Scope, time.Time, time.Time, []Metric) ([]FulfilledTarget, error) {
-	return nil, s.fail()
-}
-func (s refusingStore) BacklogCounts(context.Context, crmtype.Scope, time.Time, []time.Duration) ([]BacklogCount, error) {
-	return nil, s.fail()
-}
-func (s refusingStore) SolveHistories(context.Context, crmtype.Scope, time.Time, time.Time) ([]SolveHistory, error) {
-	return nil, s.fail()
-}
-func (s refusingStore) SatisfactionCounts(context.Context, crmtype.Scope, []time.Time, string) ([]SatisfactionCount, error) {
-	return nil, s.fail()
-}
-
 func TestReportQuantileType7(t *testing.T) {
 	// R: quantile(1:10, c(.5, .9)) = 5.5, 9.1. By hand, n = 10:
 	// p = .5: h = 9·.5 = 4.5 → x[4] + .5·(x[5] − x[4]) = 5 + .5 = 5.5;
@@ -124,7 +106,7 @@ func TestReportSolvedAndReopened(t *testing.T) {
 
 func TestReportBadInput(t *testing.T) {
 	ctx := context.Background()
-	svc := NewService(refusingStore{t}, "acme", Config{})
+	svc := NewService(refusingStore{t: t}, "acme", Config{})
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	ok := func() ReportParams { return ReportParams{From: t0, To: t0.AddDate(0, 1, 0)} }
 	for field, mod := range map[string]func(p *ReportParams){
@@ -155,6 +137,6 @@ func TestReportBadInput(t *testing.T) {
 		require.True(t, errors.As(err, &ve))
 		require.Equal(t, "level", ve.Field)
 	}
-	_, err := NewService(refusingStore{t}, "", Config{}).Report(ctx, ok())
+	_, err := NewService(refusingStore{t: t}, "", Config{}).Report(ctx, ok())
 	require.ErrorIs(t, err, crmtype.ErrNoWorkspace)
 }

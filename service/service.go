@@ -24,6 +24,13 @@ type Config struct {
 	// (Reply); crm.Open sets it to the workspace's communication service.
 	// Default: nil, and Reply returns ErrNoMessages.
 	Messages Messages
+	// Satisfaction configures the satisfaction survey of solved tickets
+	// (SendSatisfactionSurveys); the zero value turns it off.
+	Satisfaction SatisfactionConfig
+	// Surveys sends the satisfaction surveys: the workspace's
+	// *communication.Service. Default nil: SendSatisfactionSurveys returns
+	// ErrNoSurveySender when a survey key is configured.
+	Surveys SurveySender
 }
 
 // Service keeps the tickets of one workspace. It is safe for concurrent
@@ -40,6 +47,7 @@ func NewService(st Store, ws crmtype.WorkspaceID, cfg Config) *Service {
 	if cfg.ReopenWindow <= 0 {
 		cfg.ReopenWindow = DefaultReopenWindow
 	}
+	cfg.Satisfaction.defaults()
 	return &Service{store: st, workspace: ws, clock: crmtype.StoredClock(cfg.Clock), cfg: cfg}
 }
 
@@ -50,7 +58,9 @@ type Store interface {
 	ReplyStore
 	SLAStore
 	EngagementStore
+	TicketMergeStore
 	ReportStore
+	SatisfactionStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {

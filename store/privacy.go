@@ -91,6 +91,10 @@ var customerRefs = []customerRef{
 	// service reporting) without their text; a merge re-points them.
 	{Table: "crm_tickets", Column: "customer_id", JSON: []string{"tags", "attributes"},
 		Scrub: map[string]any{"subject": "", "description": "", "attributes": "{}", "purchase_id": nil}},
+	// A ticket's internal notes (customer_id the customer of the ticket
+	// they were written on, kept when a ticket merge moves them): exported,
+	// their text goes on erasure, a merge re-points them.
+	{Table: "crm_ticket_notes", Column: "customer_id", Scrub: map[string]any{"body": ""}},
 	// Service engagements are kept (their kinds, times, durations and
 	// outcomes feed service reporting) without their free text; a merge
 	// re-points them.

@@ -393,7 +393,7 @@ func (s *Store) DeleteInvitation(ctx context.Context, sc crmtype.Scope, id crmty
 // version's lock (taken only while it has no responses) orders the first
 // response against a SaveSurvey replacing the version; on SQLite the
 // transaction holds the database's one write lock from its start.
-func (s *Store) RespondSurvey(ctx context.Context, sc crmtype.Scope, id crmtype.ID, now time.Time, build func(inv *communication.Invitation, sv *communication.Survey) (*communication.Response, []crmtype.Event, error)) (*communication.Response, error) {
+func (s *Store) RespondSurvey(ctx context.Context, sc crmtype.Scope, id crmtype.ID, now time.Time, build func(inv *communication.Invitation, sv *communication.Survey, ticket *communication.TicketRef) (communication.ResponseWrite, error)) (*communication.Response, error) {
 	var out *communication.Response
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
 		var row invitationRow
@@ -425,10 +425,17 @@ func (s *Store) RespondSurvey(ctx context.Context, sc crmtype.Scope, id crmtype.
 		if err != nil {
 			return err
 		}
-		resp, evs, err := build(row.toInvitation(sv), sv)
+		var ticket *communication.TicketRef
+		if !row.TicketID.IsZero() {
+			if ticket, err = tx.ticketRef(ctx, sc, row.TicketID); err != nil {
+				return err
+			}
+		}
+		w, err := build(row.toInvitation(sv), sv, ticket)
 		if err != nil {
 			return err
 		}
+		resp, evs := w.Response, w.Events
 		u := tx.db.NewUpdate().Model((*invitationRow)(nil)).Set("answered_at = ?", now).
 			Where("si.id = ?", id).Where("si.answered_at IS NULL")
 		res, err := where(u, "si", sc).Exec(ctx)
@@ -469,6 +476,15 @@ func (s *Store) RespondSurvey(ctx context.Context, sc crmtype.Scope, id crmtype.
 				return mapError(err)
 			}
 		}
+		if w.FollowUp != nil {
+			trow, err := toTaskRow(sc, w.FollowUp)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.db.NewInsert().Model(trow).Exec(ctx); err != nil {
+				return mapError(err)
+			}
+		}
 		out = resp
 		return tx.appendEvents(ctx, sc, evs)
 	})
@@ -476,6 +492,23 @@ func (s *Store) RespondSurvey(ctx context.Context, sc crmtype.Scope, id crmtype.
 		return nil, err
 	}
 	return out, nil
+}
+
+// ticketRef reads the number and assignee of ticket id; nil when the
+// workspace has no ticket id (a response's links are not checked).
+func (s *Store) ticketRef(ctx context.Context, sc crmtype.Scope, id crmtype.ID) (*communication.TicketRef, error) {
+	var refs []struct {
+		Number     int64  `bun:"number"`
+		AssigneeID string `bun:"assignee_id"`
+	}
+	q := s.db.NewSelect().TableExpr("crm_tickets AS tkt").ColumnExpr("tkt.number, tkt.assignee_id").Where("tkt.id = ?", id)
+	if err := where(q, "tkt", sc).Scan(ctx, &refs); err != nil {
+		return nil, err
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	return &communication.TicketRef{Number: refs[0].Number, AssigneeID: refs[0].AssigneeID}, nil
 }
 
 type responseCursor struct {
