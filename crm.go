@@ -15,6 +15,7 @@ import (
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
+	"github.com/kehu/crm/marketing"
 	"github.com/kehu/crm/privacy"
 	"github.com/kehu/crm/service"
 	"github.com/kehu/crm/store"
@@ -66,7 +67,7 @@ func EventTypes() []string {
 	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
 		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes,
 		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes, service.EngagementEventTypes,
-		service.MergeEventTypes)
+		service.MergeEventTypes, marketing.CampaignEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out
@@ -173,6 +174,7 @@ func (c *Client) Workspace(id string) *Workspace {
 		Customers:     customers,
 		Communication: comm,
 		Service:       service.NewService(c.store, w, svc),
+		Marketing:     marketing.NewService(c.store, comm, w, marketing.Config{Clock: c.clock}),
 		Events:        event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
 		Privacy:       privacy.NewService(c.store, w, c.clock),
 		Analysis:      analysis.NewService(c.store, w),
@@ -190,8 +192,9 @@ type Workspace struct {
 	// and their conversations), renders and sends templated messages, and
 	// keeps tasks and reminders.
 	Communication *communication.Service
-	// Service keeps tickets: numbers, the status life cycle, assignment
-	// (SLAs and engagements are still to come).
+	// Service keeps tickets (numbers, the status life cycle, replies and
+	// notes), SLA policies and escalations, engagements, satisfaction
+	// surveys and service reports.
 	Service *service.Service
 	// Events reads the event log: customer timelines, audit trails, and the
 	// outbox for the host's consumers.
@@ -201,6 +204,9 @@ type Workspace struct {
 	// Analysis mines the workspace's purchases: summaries, RFM, segments,
 	// lifetime value and churn, cohorts; aggregation runs in the database.
 	Analysis *analysis.Service
+	// Marketing plans and runs campaigns: types, status, hierarchy, UTM
+	// tags and the cost ledger.
+	Marketing *marketing.Service
 
 	client *Client
 }
