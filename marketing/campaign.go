@@ -611,4 +611,3 @@ func isField(err error, field string) bool {
 	ve, ok := err.(*crmtype.ValidationError)
 	return ok && ve.Field == field
 }
-
