@@ -196,7 +196,7 @@ func (s *Service) AtRisk(ctx context.Context, p AtRiskParams) (crmtype.Page[AtRi
 	now := s.clock.Now()
 	page, err := s.store.AtRisk(ctx, sc, now.Add(p.Within), p, limit)
 	for i := range page.Items {
-		page.Items[i].Breached = !now.Before(page.Items[i].Deadline)
+		page.Items[i].Breached = now.After(page.Items[i].Deadline)
 	}
 	return page, wrap(op, err)
 }
@@ -271,6 +271,14 @@ func (ps *policySet) apply(t *Ticket, now time.Time) {
 		t.PolicyID = p.ID
 	}
 	t.SLA = keepLevels(t.SLA, Measure(p, t.CreatedAt, t.Activity, now))
+}
+
+// refresh measures t anew as apply does, unless it is solved or closed:
+// those keep the targets they were measured with.
+func (ps *policySet) refresh(t *Ticket, now time.Time) {
+	if t.Status != StatusSolved && t.Status != StatusClosed {
+		ps.apply(t, now)
+	}
 }
 
 // keepLevels copies the levels of old onto the same targets of fresh.

@@ -145,7 +145,7 @@ func (s *Service) Reply(ctx context.Context, id crmtype.ID, p ReplyParams) (*Tic
 		}
 		t.Activity = addActivity(t.Activity, Activity{At: at, Kind: kind})
 		t.UpdatedAt = now
-		pol.apply(t, now)
+		pol.refresh(t, now)
 		return append(evs, ticketEvent(EventTicketReplied, t, now, crmtype.DiffFields(nil,
 			map[string]any{"interaction_id": in.ID.String(), "author": author}))), nil
 	})
@@ -186,7 +186,7 @@ func (s *Service) AddNote(ctx context.Context, id crmtype.ID, authorID, body str
 	now := s.clock.Now()
 	n := &Note{ID: crmtype.NewID(now), TicketID: id, AuthorID: author, Body: body, CreatedAt: now}
 	_, err = s.store.CommentTicket(ctx, sc, id, nil, n, func(t *Ticket) ([]crmtype.Event, error) {
-		pol.apply(t, now) // the store saves the SLA with the ticket
+		pol.refresh(t, now) // the store saves the SLA with the ticket
 		return []crmtype.Event{ticketEvent(EventTicketNoteAdded, t, now, crmtype.DiffFields(nil,
 			map[string]any{"note_id": n.ID.String(), "author_id": author}))}, nil
 	})

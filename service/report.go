@@ -99,9 +99,9 @@ type Report struct {
 
 // SLAAttainment is the attainment of one metric's targets of one policy
 // and team that started in one month (in ReportParams.Zone). A target is
-// decided once it is fulfilled (met when its business time used is at
-// most the target, breached otherwise) or its deadline passed unmet
-// (breached).
+// decided once it is fulfilled (met when fulfilled at or before its
+// deadline, breached when after) or its deadline passed unmet (breached),
+// as SLATarget.State says.
 type SLAAttainment struct {
 	PolicyID crmtype.ID
 	// PolicyName is "" when the policy was deleted since.
@@ -287,10 +287,10 @@ type CategoryFall struct {
 // b[0] ≤ t < b[n], and bucket i holds b[i] ≤ t < b[i+1].
 type ReportStore interface {
 	// SLAOutcomes counts the SLA targets that started within bounds per
-	// policy, ticket team, bucket and metric: those met (fulfilled with
-	// elapsed business seconds at most the target), breached (fulfilled
-	// later, or unmet with a deadline at or before now) and undecided
-	// (unmet, paused or with a deadline after now).
+	// policy, ticket team, bucket and metric: those met (fulfilled at or
+	// before the deadline), breached (fulfilled after it, or unmet with a
+	// deadline before now) and undecided (unmet, paused or with a deadline
+	// at or after now).
 	SLAOutcomes(ctx context.Context, sc crmtype.Scope, bounds []time.Time, now time.Time) ([]SLAOutcomeCount, error)
 	// FulfilledTargets returns the metric, ticket team and elapsed
 	// business seconds of every fulfilled target of metrics that started

@@ -37,8 +37,8 @@ type SLAState string
 const (
 	SLARunning  SLAState = "running"  // the clock runs; Deadline is ahead
 	SLAPaused   SLAState = "paused"   // the clock is stopped (a pause status); Remaining is left
-	SLAMet      SLAState = "met"      // fulfilled at MetAt, by the deadline
-	SLABreached SLAState = "breached" // the deadline passed at BreachedAt; MetAt is set if it was fulfilled later
+	SLAMet      SLAState = "met"      // fulfilled at MetAt, at or before the deadline
+	SLABreached SLAState = "breached" // the deadline passed unmet at BreachedAt; MetAt is set if it was fulfilled later
 )
 
 // Escalation levels of an SLA target.
@@ -318,8 +318,10 @@ func checkPolicy(p *Policy) error {
 //
 // The clocks run in business time on p.Calendar and stop while the
 // ticket has one of p.PauseStatuses, and while it is solved or closed:
-// solving fulfils every running target, and a reopen resumes the
-// resolution clock where it stopped. A first response is the team's first
+// solving (or closing an unsolved ticket, as a merge does) fulfils every
+// running target, and a reopen resumes the resolution clock where it
+// stopped. A target fulfilled after its deadline is breached; one
+// fulfilled at or before it is met. A first response is the team's first
 // public reply; a next response target starts with each public reply of
 // the customer that follows a reply of the team and has not been
 // answered, and is met by the team's next public reply.
@@ -343,8 +345,8 @@ func Measure(p *Policy, created time.Time, activity []Activity, now time.Time) [
 			continue
 		}
 		closeSpan(a.At)
-		if a.Status == StatusSolved {
-			solves = append(solves, a.At)
+		if a.Status == StatusSolved || a.Status == StatusClosed && status != StatusSolved {
+			solves = append(solves, a.At) // closing unsolved (a merge) ends the clocks too
 		}
 		status, since = a.Status, a.At
 	}
@@ -368,47 +370,51 @@ func Measure(p *Policy, created time.Time, activity []Activity, now time.Time) [
 		out = append(out, measureTarget(p, m, seq, time.Duration(minutes)*time.Minute, start, end, pauses, now))
 	}
 	// First response.
-	var firstReply *time.Time
+	var first *time.Time
 	for _, a := range activity {
 		if a.Kind == ActivityAgentReply {
 			at := a.At
-			firstReply = &at
+			first = &at
 			break
 		}
 	}
-	end := firstReply
-	if s := firstSolveAfter(created); s != nil && (end == nil || s.Before(*end)) {
-		end = s
+	if s := firstSolveAfter(created); s != nil && (first == nil || s.Before(*first)) {
+		first = s
 	}
-	add(MetricFirstResponse, 1, created, end)
+	add(MetricFirstResponse, 1, created, first)
 	// Next responses: a customer reply after a team reply, unanswered,
-	// starts one; the next team reply (or solve) ends it.
+	// starts one; the next team reply or solve ends it.
 	seq := 0
 	answered := false // a team reply has happened
 	var open *time.Time
+	cur := StatusNew
+	end := func(at time.Time) {
+		seq++
+		add(MetricNextResponse, seq, *open, &at)
+		open = nil
+	}
 	for _, a := range activity {
-		switch a.Kind {
-		case ActivityAgentReply:
+		switch {
+		case a.Kind == ActivityAgentReply:
 			answered = true
 			if open != nil {
-				end := a.At
-				if s := firstSolveAfter(*open); s != nil && s.Before(end) {
-					end = *s
-				}
-				seq++
-				add(MetricNextResponse, seq, *open, &end)
-				open = nil
+				end(a.At)
 			}
-		case ActivityCustomerReply:
+		case a.Kind == ActivityCustomerReply:
 			if answered && open == nil {
 				at := a.At
 				open = &at
 			}
+		case a.Kind == ActivityStatus:
+			if open != nil && (a.Status == StatusSolved || a.Status == StatusClosed && cur != StatusSolved) {
+				end(a.At)
+			}
+			cur = a.Status
 		}
 	}
 	if open != nil {
 		seq++
-		add(MetricNextResponse, seq, *open, firstSolveAfter(*open))
+		add(MetricNextResponse, seq, *open, nil)
 	}
 	// Resolution: ends at the last solve while stopped; the stretches
 	// solved before a reopen are pauses.
@@ -443,7 +449,7 @@ func measureTarget(p *Policy, m Metric, seq int, target time.Duration, start tim
 		t.Deadline = cal.AddExcluding(start, target, before)
 		t.Elapsed = cal.BetweenExcluding(start, met, before)
 		t.State = SLAMet
-		if t.Elapsed > target {
+		if met.After(t.Deadline) {
 			t.State = SLABreached
 			at := t.Deadline
 			t.BreachedAt = &at
@@ -455,7 +461,7 @@ func measureTarget(p *Policy, m Metric, seq int, target time.Duration, start tim
 	switch {
 	case t.Deadline.IsZero():
 		t.State = SLAPaused
-	case !now.Before(t.Deadline):
+	case now.After(t.Deadline):
 		t.State = SLABreached
 		at := t.Deadline
 		t.BreachedAt = &at
@@ -481,7 +487,7 @@ func (t *SLATarget) StateAt(now time.Time) SLAState {
 		return SLAMet
 	case t.Deadline.IsZero():
 		return SLAPaused
-	case !now.Before(t.Deadline):
+	case now.After(t.Deadline):
 		return SLABreached
 	}
 	return SLARunning

@@ -392,7 +392,7 @@ func (s *Service) UpdateTicket(ctx context.Context, id crmtype.ID, p TicketUpdat
 			return nil, nil
 		}
 		t.UpdatedAt = now
-		pol.apply(t, now) // a priority or category change may change the policy: measured anew from the start
+		pol.refresh(t, now) // a priority or category change may change the policy: measured anew from the start
 		return []crmtype.Event{ticketEvent(EventTicketUpdated, t, now, changes)}, nil
 	})
 	if err == nil {
@@ -465,7 +465,9 @@ func (s *Service) moveStatus(t *Ticket, to Status, now time.Time, pol *policySet
 		t.SolvedAt = nil
 	}
 	t.Activity = append(t.Activity, Activity{At: now, Kind: ActivityStatus, Status: to})
-	pol.apply(t, now)
+	if from != StatusSolved || to != StatusClosed {
+		pol.apply(t, now) // closing a solved ticket keeps the targets it was measured with
+	}
 	return []crmtype.Event{ticketEvent(EventTicketStatusChanged, t, now,
 		[]crmtype.Change{{Field: "status", Before: string(from), After: string(to)}})}, nil
 }

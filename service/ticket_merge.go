@@ -188,16 +188,22 @@ func mergeTickets(src, dst *Ticket, m *TicketMerge, now time.Time, note, author 
 	at := now
 	src.Status, src.ClosedAt, src.MergedIntoID, src.UpdatedAt = StatusClosed, &at, dst.ID, now
 	src.Activity = append(src.Activity, Activity{At: now, Kind: ActivityStatus, Status: StatusClosed})
-	polSrc.apply(src, now)
+	if from != StatusSolved {
+		polSrc.apply(src, now) // closing fulfils the running targets
+	}
 
-	// The target: the source's replies join its activity.
+	// The target: the source's replies join its activity (a reply from
+	// before the target existed counts from its creation).
 	for _, a := range src.Activity {
 		if a.Kind == ActivityAgentReply || a.Kind == ActivityCustomerReply {
+			if a.At.Before(dst.CreatedAt) {
+				a.At = dst.CreatedAt
+			}
 			dst.Activity = addActivity(dst.Activity, a)
 		}
 	}
 	dst.UpdatedAt = now
-	polDst.apply(dst, now)
+	polDst.refresh(dst, now)
 
 	srcEv := ticketEvent(EventTicketMerged, src, now, []crmtype.Change{
 		{Field: "merged_into_id", After: dst.ID.String()},

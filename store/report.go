@@ -66,10 +66,10 @@ func (s *Store) SLAOutcomes(ctx context.Context, sc crmtype.Scope, bounds []time
 		Join("LEFT JOIN crm_sla_policies AS pol ON pol.workspace_id = sla.workspace_id AND pol.id = sla.policy_id").
 		ColumnExpr("sla.policy_id, COALESCE(pol.name, '') AS policy_name, tkt.team_id, sla.metric").
 		ColumnExpr(bucket+" AS bucket", args...).
-		ColumnExpr("SUM(CASE WHEN sla.met_at IS NOT NULL AND sla.elapsed_seconds <= sla.target_minutes * 60 THEN 1 ELSE 0 END) AS met").
-		ColumnExpr("SUM(CASE WHEN (sla.met_at IS NOT NULL AND sla.elapsed_seconds > sla.target_minutes * 60) "+
-			"OR (sla.met_at IS NULL AND sla.deadline <= ?) THEN 1 ELSE 0 END) AS breached", now).
-		ColumnExpr("SUM(CASE WHEN sla.met_at IS NULL AND (sla.deadline IS NULL OR sla.deadline > ?) THEN 1 ELSE 0 END) AS undecided", now).
+		ColumnExpr("SUM(CASE WHEN sla.met_at IS NOT NULL AND NOT (sla.met_at > sla.deadline) THEN 1 ELSE 0 END) AS met").
+		ColumnExpr("SUM(CASE WHEN (sla.met_at IS NOT NULL AND sla.met_at > sla.deadline) "+
+			"OR (sla.met_at IS NULL AND sla.deadline < ?) THEN 1 ELSE 0 END) AS breached", now).
+		ColumnExpr("SUM(CASE WHEN sla.met_at IS NULL AND (sla.deadline IS NULL OR sla.deadline >= ?) THEN 1 ELSE 0 END) AS undecided", now).
 		Where("sla.started_at >= ?", bounds[0].UTC()).Where("sla.started_at < ?", bounds[len(bounds)-1].UTC())
 	q = where(where(q, "sla", sc), "tkt", sc).GroupExpr("1, 2, 3, 4, 5")
 	var rows []slaOutcomeRow

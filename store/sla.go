@@ -151,6 +151,19 @@ func (s *Store) replaceTicketSLA(ctx context.Context, sc crmtype.Scope, t *servi
 // loadSLALevels sets the SLA of ts to their stored targets, by metric
 // and seq; State is left to the service.
 func (s *Store) loadSLALevels(ctx context.Context, sc crmtype.Scope, ts ...*service.Ticket) error {
+	return s.loadSLA(ctx, sc, false, ts...)
+}
+
+// lockSLA is loadSLALevels that also locks the targets' rows until the
+// transaction ends (PostgreSQL; SQLite's transaction holds the write lock
+// already), so that an escalation claimed meanwhile is not overwritten
+// with a stale level. Callers lock the ticket row first: claims lock only
+// target rows, so the order ticket → targets cannot deadlock with them.
+func (s *Store) lockSLA(ctx context.Context, sc crmtype.Scope, ts ...*service.Ticket) error {
+	return s.loadSLA(ctx, sc, s.pg, ts...)
+}
+
+func (s *Store) loadSLA(ctx context.Context, sc crmtype.Scope, lock bool, ts ...*service.Ticket) error {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -167,8 +180,11 @@ func (s *Store) loadSLALevels(ctx context.Context, sc crmtype.Scope, ts ...*serv
 		return nil
 	}
 	var rows []ticketSLARow
-	if err := where(s.db.NewSelect().Model(&rows).Where("sla.ticket_id IN (?)", bun.In(ids)), "sla", sc).
-		OrderExpr("sla.ticket_id, sla.metric, sla.seq").Scan(ctx); err != nil {
+	q := s.db.NewSelect().Model(&rows).Where("sla.ticket_id IN (?)", bun.In(ids))
+	if lock {
+		q = q.For("UPDATE")
+	}
+	if err := where(q, "sla", sc).OrderExpr("sla.ticket_id, sla.metric, sla.seq").Scan(ctx); err != nil {
 		return err
 	}
 	for _, r := range rows {
@@ -328,12 +344,20 @@ func (s *Store) remeasureOpenTickets(ctx context.Context, sc crmtype.Scope, reme
 	for _, p := range policies {
 		needAttrs = needAttrs || len(p.Conditions.CustomerAttributes) > 0
 	}
+	// Tickets are locked (PostgreSQL) in id order, the order a ticket
+	// merge locks its two in, so the two cannot deadlock.
 	const batch = 1000
-	var after int64
+	var after crmtype.ID
 	for {
 		var rows []ticketRow
-		if err := where(s.db.NewSelect().Model(&rows).Where("tkt.status IN (?)", bun.In([]string{"new", "open", "pending", "on_hold"})).
-			Where("tkt.number > ?", after), "tkt", sc).OrderExpr("tkt.number").Limit(batch).Scan(ctx); err != nil {
+		q := s.db.NewSelect().Model(&rows).Where("tkt.status IN (?)", bun.In([]string{"new", "open", "pending", "on_hold"}))
+		if !after.IsZero() {
+			q = q.Where("tkt.id > ?", after)
+		}
+		if s.pg {
+			q = q.For("UPDATE")
+		}
+		if err := where(q, "tkt", sc).OrderExpr("tkt.id").Limit(batch).Scan(ctx); err != nil {
 			return err
 		}
 		for i := range rows {
@@ -341,7 +365,7 @@ func (s *Store) remeasureOpenTickets(ctx context.Context, sc crmtype.Scope, reme
 			if err != nil {
 				return err
 			}
-			if err := s.loadSLALevels(ctx, sc, t); err != nil {
+			if err := s.lockSLA(ctx, sc, t); err != nil {
 				return err
 			}
 			var attrs map[string]any
@@ -362,7 +386,7 @@ func (s *Store) remeasureOpenTickets(ctx context.Context, sc crmtype.Scope, reme
 		if len(rows) < batch {
 			return nil
 		}
-		after = rows[len(rows)-1].Number
+		after = rows[len(rows)-1].ID
 	}
 }
 

@@ -281,7 +281,7 @@ func (s *Store) changeTicket(ctx context.Context, sc crmtype.Scope, id crmtype.I
 	if err != nil {
 		return nil, err
 	}
-	if err := s.loadSLALevels(ctx, sc, t); err != nil {
+	if err := s.lockSLA(ctx, sc, t); err != nil {
 		return nil, err
 	}
 	evs, err := change(t)

@@ -68,7 +68,7 @@ func (s *Store) mergeTickets(ctx context.Context, sc crmtype.Scope, sourceID, ta
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.loadSLALevels(ctx, sc, src, dst); err != nil {
+	if err := s.lockSLA(ctx, sc, src, dst); err != nil {
 		return nil, nil, err
 	}
 
