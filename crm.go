@@ -67,7 +67,8 @@ func EventTypes() []string {
 	return slices.Concat([]string{crmtype.EventWorkspaceSettingsUpdated}, customer.EventTypes,
 		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes,
 		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes, service.EngagementEventTypes,
-		service.MergeEventTypes, marketing.CampaignEventTypes)
+		service.MergeEventTypes, marketing.CampaignEventTypes, marketing.MemberEventTypes,
+		marketing.PromotionEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out

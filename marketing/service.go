@@ -37,6 +37,8 @@ func NewService(st Store, comm *communication.Service, ws crmtype.WorkspaceID, c
 // it.
 type Store interface {
 	CampaignStore
+	MemberStore
+	PromotionStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {

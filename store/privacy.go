@@ -105,6 +105,19 @@ var customerRefs = []customerRef{
 	// for an engagement the survivor attends too, where the survivor's
 	// record stays (Unmerge gives the dropped one back).
 	{Table: "crm_engagement_attendees", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"engagement_id"}},
+	// Marketing: a campaign membership and its status log are about the
+	// person: exported, deleted on erasure (the campaign's counts drop
+	// them). A merge moves the absorbed customer's memberships but for a
+	// campaign the survivor is in too, where the survivor's stays; the log
+	// follows its membership (ON UPDATE CASCADE).
+	{Table: "crm_campaign_member_log", Column: "customer_id", Delete: true, Merge: mergeKeep},
+	{Table: "crm_campaign_members", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"campaign_id"}},
+	// Promotions: a redemption keeps its amounts for the campaign's ROI and
+	// the offer's limits, and names only the customer (whose erased row
+	// stays): erasure leaves it; deleting the purchase or purging the
+	// customer cascades. A merge re-points it: its unique keys, (offer,
+	// purchase) and the single-use code, do not involve the customer.
+	{Table: "crm_promo_redemptions", Column: "customer_id", NoErase: true},
 	// The people of a company: a merge of companies moves them to the survivor.
 	{Table: "crm_customers", Column: "company_id", NoExport: true, NoErase: true},
 	{Table: "crm_interactions", Column: "company_id", NoExport: true, NoErase: true, Unlink: true},

@@ -93,7 +93,8 @@ CREATE TABLE crm_campaign_member_log (
     status       text NOT NULL,
     at           timestamptz NOT NULL,
     PRIMARY KEY (workspace_id, id),
-    FOREIGN KEY (workspace_id, campaign_id, customer_id) REFERENCES crm_campaign_members (workspace_id, campaign_id, customer_id) ON DELETE CASCADE
+    FOREIGN KEY (workspace_id, campaign_id, customer_id) REFERENCES crm_campaign_members (workspace_id, campaign_id, customer_id)
+        ON DELETE CASCADE ON UPDATE CASCADE
 );
 --bun:split
 CREATE INDEX crm_campaign_member_log_member ON crm_campaign_member_log (workspace_id, campaign_id, customer_id, at, id);
