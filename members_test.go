@@ -11,6 +11,7 @@ import (
 	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/event"
 	"github.com/kehu/crm/internal/dbtest"
 	"github.com/kehu/crm/marketing"
 	"github.com/kehu/crm/privacy"
@@ -187,5 +188,73 @@ func TestCampaignMembersMerge(t *testing.T) {
 		require.ErrorIs(t, err, crmtype.ErrNotFound)
 		require.Equal(t, 1, ticketRowCount(t, ctx, db, "crm_campaign_members", "acme"))
 		require.Equal(t, 1, ticketRowCount(t, ctx, db, "crm_campaign_member_log", "acme"))
+	})
+}
+
+// TestCampaignMembersFromSegments: members come from a segment snapshot or
+// a static list, through the contact decision; every status change is an
+// entry of the member's timeline.
+func TestCampaignMembersFromSegments(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, clock := newClient(t, db)
+		require.NoError(t, client.Migrate(ctx))
+		ws := client.Workspace("acme")
+		mk := ws.Marketing
+		require.NoError(t, ws.Communication.SetContactSettings(ctx, communication.ContactSettings{NoRecord: communication.Allow}))
+		var vip []crmtype.ID
+		for i, name := range []string{"陈静", "Jan Kowalski", "María García", "Ole Hansen"} {
+			p := customer.CreateParams{Name: name}
+			if i < 3 {
+				p.Tags = []string{"vip"}
+			}
+			c, err := ws.Customers.Create(ctx, p)
+			require.NoError(t, err)
+			if i < 3 {
+				vip = append(vip, c.ID)
+			}
+		}
+		_, err := ws.Communication.RecordConsent(ctx, communication.ConsentParams{CustomerID: vip[2], State: communication.ConsentRevoked, Source: "call"})
+		require.NoError(t, err)
+		seg, err := mk.SaveSegment(ctx, marketing.SegmentParams{Name: "vip", Rule: marketing.Rule{Tag: "vip"}})
+		require.NoError(t, err)
+		snap, err := mk.Snapshot(ctx, seg.ID, clock.Now())
+		require.NoError(t, err)
+		c, err := mk.CreateCampaign(ctx, marketing.CampaignParams{Name: "vip day", Type: marketing.TypeEvent, Currency: "EUR", Channel: "email"})
+		require.NoError(t, err)
+		_, err = mk.AddMembers(ctx, c.ID, marketing.AddMembersParams{SnapshotID: snap.ID, CustomerIDs: vip})
+		requireField(t, err, "customer_ids")
+		_, err = mk.AddMembers(ctx, c.ID, marketing.AddMembersParams{SnapshotID: crmtype.NewID(t0)})
+		require.ErrorIs(t, err, crmtype.ErrNotFound)
+		res, err := mk.AddMembers(ctx, c.ID, marketing.AddMembersParams{SnapshotID: snap.ID})
+		require.NoError(t, err)
+		require.Equal(t, 3, res.Candidates)
+		require.Equal(t, 2, res.Added)
+		require.Equal(t, map[string]int{communication.ReasonRevoked: 1}, res.Excluded)
+		page, err := mk.Members(ctx, c.ID, marketing.MemberListParams{})
+		require.NoError(t, err)
+		require.Equal(t, "snapshot:"+snap.ID.String(), page.Items[0].Source)
+
+		list, err := mk.CreateList(ctx, marketing.ListParams{Name: "walk-ins"})
+		require.NoError(t, err)
+		_, err = mk.AddToList(ctx, list.ID, vip[:1])
+		require.NoError(t, err)
+		res, err = mk.AddMembers(ctx, c.ID, marketing.AddMembersParams{ListID: list.ID})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Already)
+
+		// The timeline shows each status change of the membership.
+		clock.Advance(time.Hour)
+		_, err = mk.SetMemberStatuses(ctx, c.ID, []marketing.StatusUpdate{{CustomerID: vip[0], Status: marketing.MemberSent}})
+		require.NoError(t, err)
+		tl, err := ws.Events.Timeline(ctx, vip[0], event.Query{Types: []string{marketing.EventMemberStatus}})
+		require.NoError(t, err)
+		require.Len(t, tl.Items, 2)
+		require.Equal(t, c.ID, tl.Items[0].Subject)
+		require.Equal(t, "sent", tl.Items[0].Changes[0].After)
+		require.Equal(t, "added", tl.Items[1].Changes[0].After)
+		other, err := client.Workspace("beta").Events.Timeline(ctx, vip[0], event.Query{})
+		require.NoError(t, err)
+		require.Empty(t, other.Items)
 	})
 }

@@ -65,8 +65,12 @@ type MemberChange struct {
 // message the campaign would send them: each candidate passes the
 // contact decision for it (communication.Service.DecideBatch).
 type AddMembersParams struct {
-	// CustomerIDs are the candidates (at most MaxAddMembers).
+	// The candidates: exactly one of CustomerIDs (at most MaxAddMembers),
+	// SnapshotID (the members of a segment snapshot: see Snapshot) and
+	// ListID (the members of a static list).
 	CustomerIDs []crmtype.ID
+	SnapshotID  crmtype.ID
+	ListID      crmtype.ID
 	// Channel and Purpose are those of the campaign's messages; Channel
 	// defaults to the campaign's channel, Purpose to marketing (research
 	// campaigns: research).
@@ -75,7 +79,8 @@ type AddMembersParams struct {
 	// List is the mailing list of the campaign's messages, for list
 	// unsubscribes; default the campaign's UTM campaign, else none.
 	List string
-	// Source is recorded on each member added; default "ids".
+	// Source is recorded on each member added; default "ids",
+	// "snapshot:<id>" or "list:<id>".
 	Source string
 }
 
@@ -125,8 +130,15 @@ const (
 	EventMemberStatusDefined   = "campaign.member_status_defined"
 )
 
+// EventMemberStatus is the type of the timeline entry of each member
+// status change, "added" included: read from the member's status log
+// (not appended to the event log, which has one event per call), with
+// SubjectType SubjectCampaign, Subject the campaign, Customer the member
+// and one change, "status".
+const EventMemberStatus = "campaign.member_status"
+
 // MemberEventTypes lists the event types of members.
-var MemberEventTypes = []string{EventMembersAdded, EventMemberStatusesChanged, EventMemberStatusDefined}
+var MemberEventTypes = []string{EventMembersAdded, EventMemberStatusesChanged, EventMemberStatusDefined, EventMemberStatus}
 
 // MemberStore stores campaign members. Every method confines itself to
 // the scope's workspace.
@@ -203,17 +215,27 @@ func (s *Service) memberStatuses(ctx context.Context, sc crmtype.Scope) (map[Mem
 // up later) becomes a member in status added; one it denies (no consent,
 // revoked, do not contact, deleted) is excluded and counted by reason;
 // one that is a member already is counted as such. One event records the
-// counts. Errors: ErrInvalid "customer_ids" (empty, or more than
-// MaxAddMembers), "customer_ids[i]" (zero), "channel", "purpose",
+// counts. Errors: ErrInvalid "customer_ids" (not exactly one source, or
+// more than MaxAddMembers), "customer_ids[i]" (zero), "snapshot_id" or
+// "list_id" (more than MaxAddMembers members), "channel", "purpose",
 // "campaign" (completed or aborted); ErrNotFound when the workspace has no
-// campaign id. Nothing is written on error.
+// campaign id, snapshot or list. Nothing is written on error.
 func (s *Service) AddMembers(ctx context.Context, id crmtype.ID, p AddMembersParams) (*AddMembersResult, error) {
 	const op = "add members"
 	sc, err := s.scope(ctx, op)
 	if err != nil {
 		return nil, err
 	}
-	if len(p.CustomerIDs) == 0 || len(p.CustomerIDs) > MaxAddMembers {
+	sources := 0
+	for _, set := range []bool{len(p.CustomerIDs) > 0, !p.SnapshotID.IsZero(), !p.ListID.IsZero()} {
+		if set {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return nil, wrap(op, crmtype.Invalid("customer_ids", "give exactly one of customer_ids, snapshot_id and list_id"))
+	}
+	if len(p.CustomerIDs) > MaxAddMembers {
 		return nil, wrap(op, crmtype.Invalidf("customer_ids", "has %d candidates: give 1 to %d", len(p.CustomerIDs), MaxAddMembers))
 	}
 	for i, c := range p.CustomerIDs {
@@ -225,8 +247,22 @@ func (s *Service) AddMembers(ctx context.Context, id crmtype.ID, p AddMembersPar
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	if source == "" {
+	switch {
+	case source != "":
+	case !p.SnapshotID.IsZero():
+		source = "snapshot:" + p.SnapshotID.String()
+	case !p.ListID.IsZero():
+		source = "list:" + p.ListID.String()
+	default:
 		source = "ids"
+	}
+	if !p.SnapshotID.IsZero() || !p.ListID.IsZero() {
+		if p.CustomerIDs, err = s.candidates(ctx, sc, p.SnapshotID, p.ListID); err != nil {
+			return nil, wrap(op, err)
+		}
+		if len(p.CustomerIDs) == 0 {
+			return &AddMembersResult{Excluded: map[string]int{}}, nil
+		}
 	}
 	c, err := s.store.GetCampaign(ctx, sc, id)
 	if err != nil {
@@ -391,6 +427,39 @@ func (s *Service) MemberFunnel(ctx context.Context, id crmtype.ID) (*Funnel, err
 		f.Members += n
 	}
 	return f, nil
+}
+
+// candidates reads the members of a segment snapshot or a list (one of
+// the ids is zero); ErrNotFound when it is not in the workspace, ErrInvalid
+// "snapshot_id" or "list_id" when it has more than MaxAddMembers.
+func (s *Service) candidates(ctx context.Context, sc crmtype.Scope, snapshot, list crmtype.ID) ([]crmtype.ID, error) {
+	const page = 10_000
+	var out []crmtype.ID
+	var after crmtype.ID
+	for {
+		var ids []crmtype.ID
+		var err error
+		if !snapshot.IsZero() {
+			ids, err = s.store.SnapshotMemberIDs(ctx, sc, snapshot, after, page)
+		} else {
+			ids, err = s.store.ListMemberIDs(ctx, sc, list, after, page)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids...)
+		if len(out) > MaxAddMembers {
+			field := "list_id"
+			if !snapshot.IsZero() {
+				field = "snapshot_id"
+			}
+			return nil, crmtype.Invalidf(field, "has more than %d members: add them in parts", MaxAddMembers)
+		}
+		if len(ids) < page {
+			return out, nil
+		}
+		after = ids[len(ids)-1]
+	}
 }
 
 func distinct(ids []crmtype.ID) []crmtype.ID {

@@ -39,6 +39,7 @@ type Store interface {
 	CampaignStore
 	MemberStore
 	PromotionStore
+	SegmentStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {

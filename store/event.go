@@ -18,6 +18,7 @@ import (
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
 	"github.com/kehu/crm/event"
+	"github.com/kehu/crm/marketing"
 )
 
 var _ event.Store = (*Store)(nil)
@@ -196,6 +197,15 @@ var timelineSources = []timelineSource{
 		row: func(ctx context.Context, s *Store, sc crmtype.Scope, id crmtype.ID) (crmtype.Event, bool, error) {
 			sel := where(s.db.NewSelect().Model((*interactionRow)(nil)).Where("i.id = ?", id), "i", sc)
 			return readRow(ctx, sel, func(r *interactionRow) crmtype.Event { return r.interactionEvent(sc.Workspace) })
+		}},
+	{name: "m", typ: marketing.EventMemberStatus,
+		read: func(ctx context.Context, s *Store, sc crmtype.Scope, cust crmtype.ID, q event.Query, pos *streamPos, limit int) ([]timelineEntry, error) {
+			sel := where(s.db.NewSelect().Model((*memberLogRow)(nil)).Where("mlog.customer_id = ?", cust), "mlog", sc)
+			return readSource(ctx, sel, "mlog", q, pos, limit, func(r *memberLogRow) crmtype.Event { return r.memberEvent(sc.Workspace) })
+		},
+		row: func(ctx context.Context, s *Store, sc crmtype.Scope, id crmtype.ID) (crmtype.Event, bool, error) {
+			sel := where(s.db.NewSelect().Model((*memberLogRow)(nil)).Where("mlog.id = ?", id), "mlog", sc)
+			return readRow(ctx, sel, func(r *memberLogRow) crmtype.Event { return r.memberEvent(sc.Workspace) })
 		}},
 }
 

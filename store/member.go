@@ -49,7 +49,14 @@ type memberLogRow struct {
 	CampaignID  crmtype.ID `bun:"campaign_id,type:uuid"`
 	CustomerID  crmtype.ID `bun:"customer_id,type:uuid"`
 	Status      string     `bun:"status"`
-	At          time.Time  `bun:"at"`
+	At          time.Time  `bun:"occurred_at"`
+}
+
+// memberEvent is the timeline entry of a member log row.
+func (r *memberLogRow) memberEvent(ws crmtype.WorkspaceID) crmtype.Event {
+	return crmtype.Event{ID: r.ID, Workspace: ws, Time: r.At.UTC(), Type: marketing.EventMemberStatus,
+		SubjectType: marketing.SubjectCampaign, Subject: r.CampaignID, Customer: r.CustomerID,
+		Changes: []crmtype.Change{{Field: "status", After: r.Status}}}
 }
 
 // MemberStatuses implements marketing.MemberStore.
@@ -217,7 +224,7 @@ func (s *Store) MemberLog(ctx context.Context, sc crmtype.Scope, id, customerID 
 	}
 	var rows []memberLogRow
 	if err := where(s.db.NewSelect().Model(&rows).Where("mlog.campaign_id = ?", id).Where("mlog.customer_id = ?", customerID), "mlog", sc).
-		OrderExpr("mlog.at, mlog.id").Scan(ctx); err != nil {
+		OrderExpr("mlog.occurred_at, mlog.id").Scan(ctx); err != nil {
 		return nil, err
 	}
 	out := make([]marketing.MemberChange, len(rows))

@@ -112,6 +112,12 @@ var customerRefs = []customerRef{
 	// follows its membership (ON UPDATE CASCADE).
 	{Table: "crm_campaign_member_log", Column: "customer_id", Delete: true, Merge: mergeKeep},
 	{Table: "crm_campaign_members", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"campaign_id"}},
+	// Segments: erasing a customer removes them from static lists and
+	// snapshots. A merge hands the absorbed customer's list memberships
+	// to the survivor; snapshots are a record of who was selected and stay
+	// as they were.
+	{Table: "crm_list_members", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"list_id"}},
+	{Table: "crm_segment_snapshot_members", Column: "customer_id", Delete: true, Merge: mergeKeep, Key: []string{"snapshot_id"}},
 	// Promotions: a redemption keeps its amounts for the campaign's ROI and
 	// the offer's limits, and names only the customer (whose erased row
 	// stays): erasure leaves it; deleting the purchase or purging the

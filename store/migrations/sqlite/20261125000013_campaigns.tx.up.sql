@@ -84,19 +84,20 @@ CREATE INDEX crm_campaign_members_customer ON crm_campaign_members (workspace_id
 --bun:split
 CREATE INDEX crm_campaign_members_status ON crm_campaign_members (workspace_id, campaign_id, status);
 --bun:split
--- Every member status change, oldest first per member.
+-- Every member status change, oldest first per member; each is an entry
+-- of the member's timeline (read through crm_campaign_member_log_customer).
 CREATE TABLE crm_campaign_member_log (
     workspace_id TEXT NOT NULL,
     id           TEXT NOT NULL,
     campaign_id  TEXT NOT NULL,
     customer_id  TEXT NOT NULL,
     status       TEXT NOT NULL,
-    at           TIMESTAMP NOT NULL,
+    occurred_at  TIMESTAMP NOT NULL,
     PRIMARY KEY (workspace_id, id),
     FOREIGN KEY (workspace_id, campaign_id, customer_id) REFERENCES crm_campaign_members (workspace_id, campaign_id, customer_id)
         ON DELETE CASCADE ON UPDATE CASCADE
 );
 --bun:split
-CREATE INDEX crm_campaign_member_log_member ON crm_campaign_member_log (workspace_id, campaign_id, customer_id, at, id);
+CREATE INDEX crm_campaign_member_log_member ON crm_campaign_member_log (workspace_id, campaign_id, customer_id, occurred_at, id);
 --bun:split
-CREATE INDEX crm_campaign_member_log_customer ON crm_campaign_member_log (workspace_id, customer_id);
+CREATE INDEX crm_campaign_member_log_customer ON crm_campaign_member_log (workspace_id, customer_id, occurred_at, id);
