@@ -26,8 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -42,14 +40,10 @@ import (
 )
 
 const (
-	workspace = "cdnow"
-	system    = "cdnow" // the external system of the customers' ids
-	currency  = "USD"
-
-	customerBatch = 500
-	purchaseBatch = 1000
-	topN          = 10
-	cohortMonths  = 7 // months 0..6
+	workspace    = "cdnow"
+	currency     = cdnow.Currency
+	topN         = 10
+	cohortMonths = 7 // months 0..6
 )
 
 // asOf is the end of the CDNOW calibration period.
@@ -66,7 +60,7 @@ func main() {
 		log.Fatalf("the CDNOW data folder was not found (../shared/data/cdnow beside the repository); pass -data")
 	}
 
-	ctx := crm.WithActor(context.Background(), "system:segments")
+	ctx := crm.WithActor(context.Background(), "cdnow.System:segments")
 	start := time.Now()
 
 	db, err := sqlite.Open(ctx, *dbPath)
@@ -83,8 +77,7 @@ func main() {
 	}
 	ws := client.Workspace(workspace)
 
-	file, purchases := readPurchases(*dataDir, *full)
-	load(ctx, client, ws, file, purchases)
+	loadCDNOW(ctx, client, ws, *dataDir, *full)
 
 	p := analysis.Params{Currency: currency, AsOf: asOf, Unit: analysis.UnitWeek}
 	fmt.Printf("Analyses of the purchases up to %s (the calibration end), time in weeks, money in dollars.\n\n", asOf.Format(time.DateOnly))
@@ -97,104 +90,25 @@ func main() {
 	fmt.Printf("Analyses took %s; the whole run %s.\n", since(t0), since(start))
 }
 
-// readPurchases reads the sample or the master file. The second result's
-// i-th purchase is on line lineOf(i) of the file.
-func readPurchases(dir string, full bool) (string, []cdnow.Purchase) {
-	name, read := "CDNOW_sample.txt", cdnow.ReadSample
-	if full {
-		name, read = "CDNOW_master.txt", cdnow.ReadMaster
-	}
-	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
+// loadCDNOW reads the sample (or, with full, the master) file and loads it
+// into ws unless ws holds it already.
+func loadCDNOW(ctx context.Context, client *crm.Client, ws *crm.Workspace, dir string, full bool) {
+	start := time.Now()
+	file, ps, err := cdnow.ReadFile(dir, full)
 	if err != nil {
-		log.Fatalf("open CDNOW file: %v", err)
+		log.Fatalf("read CDNOW: %v", err)
 	}
-	defer f.Close()
-	ps, err := read(f)
+	l, err := cdnow.Load(ctx, client, string(ws.ID), file, ps)
 	if err != nil {
-		log.Fatalf("read %s: %v", path, err)
+		log.Fatal(err)
 	}
-	if len(ps) == 0 {
-		log.Fatalf("read %s: no purchases", path)
-	}
-	return name, ps
-}
-
-// load stores the customers and purchases of file in ws, unless ws already
-// holds them. It runs in one transaction: all or nothing.
-func load(ctx context.Context, client *crm.Client, ws *crm.Workspace, file string, ps []cdnow.Purchase) {
-	// Distinct customers, in order of first appearance.
-	var keys []string
-	seen := map[string]bool{}
-	for _, p := range ps {
-		if !seen[p.Customer] {
-			seen[p.Customer] = true
-			keys = append(keys, p.Customer)
-		}
-	}
-
-	n, err := ws.Customers.Count(ctx, customer.Filter{})
-	if err != nil {
-		log.Fatalf("count customers of workspace %q: %v", ws.ID, err)
-	}
-	if n > 0 {
-		// Already loaded (the loading is all or nothing): check that it is
-		// this file's data, by the count and by looking up the last customer.
-		if n != len(keys) {
-			log.Fatalf("workspace %q holds %d customers, not the %d of %s; use another -db for a different data set",
-				ws.ID, n, len(keys), file)
-		}
-		last := keys[len(keys)-1]
-		if _, err := ws.Customers.ByExternalID(ctx, system, last); err != nil {
-			log.Fatalf("workspace %q holds %d customers, but not CDNOW customer %s of %s: %v", ws.ID, n, last, file, err)
-		}
+	if l.Skipped {
 		fmt.Printf("Workspace %q already holds the %s customers of %s; loading skipped (its %s purchases are recorded).\n\n",
-			ws.ID, thousands(n), file, thousands(len(ps)))
+			ws.ID, thousands(l.Customers), file, thousands(l.Purchases))
 		return
 	}
-
-	start := time.Now()
-	lineOffset := 1 // the sample has no header line
-	if file == "CDNOW_master.txt" {
-		lineOffset = 2
-	}
-	err = client.RunInTx(ctx, func(ctx context.Context, tx *crm.Client) error {
-		w := tx.Workspace(string(ws.ID))
-		params := make([]customer.CreateParams, len(keys))
-		for i, k := range keys {
-			params[i] = customer.CreateParams{Name: "CDNOW " + k, Stage: customer.StageCustomer, Source: "import:cdnow",
-				Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: system, Value: k}}}
-		}
-		ids := make(map[string]crmtype.ID, len(keys))
-		for i := 0; i < len(params); i += customerBatch {
-			cs, err := w.Customers.CreateMany(ctx, params[i:min(i+customerBatch, len(params))])
-			if err != nil {
-				return fmt.Errorf("create customers %d–%d: %w", i+1, min(i+customerBatch, len(params)), err)
-			}
-			for j, c := range cs {
-				ids[keys[i+j]] = c.ID
-			}
-		}
-		batch := make([]customer.PurchaseParams, 0, purchaseBatch)
-		for i, p := range ps {
-			line := i + lineOffset
-			batch = append(batch, customer.PurchaseParams{CustomerID: ids[p.Customer], OccurredAt: p.Date,
-				Amount: crmtype.Money{Minor: p.Cents, Currency: currency}, Quantity: p.CDs, Channel: "web",
-				OrderID: fmt.Sprintf("cdnow-%s-%d", p.Customer, line)})
-			if len(batch) == purchaseBatch || i == len(ps)-1 {
-				if _, err := w.Customers.RecordPurchases(ctx, batch); err != nil {
-					return fmt.Errorf("record purchases of lines %d–%d: %w", line-len(batch)+1, line, err)
-				}
-				batch = batch[:0]
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		log.Fatalf("load %s into workspace %q: %v", file, ws.ID, err)
-	}
 	fmt.Printf("Loaded %s into workspace %q in %s: %s customers, %s purchases.\n\n",
-		file, ws.ID, since(start), thousands(len(keys)), thousands(len(ps)))
+		file, ws.ID, since(start), thousands(l.Customers), thousands(l.Purchases))
 }
 
 // printRFM prints the size and value of the eleven RFM segments.
@@ -328,8 +242,8 @@ func externalIDs(ctx context.Context, ws *crm.Workspace) func(string) string {
 		}
 		e := c.Name
 		for _, idn := range c.Identities {
-			if idn.Kind == customer.ExternalID && idn.System == system {
-				e = system + ":" + idn.Value
+			if idn.Kind == customer.ExternalID && idn.System == cdnow.System {
+				e = cdnow.System + ":" + idn.Value
 			}
 		}
 		cache[id] = e
