@@ -1213,6 +1213,24 @@ func (s *Service) SurveyScore(ctx context.Context, p ScoreParams) (Score, error)
 }
 
 // scoreOf computes the Score of kind from answer counts.
+// ScoreFromCounts computes the score SurveyScore reports from answer
+// counts of one numeric question (of kind QuestionNPS, QuestionRating or
+// QuestionCES) of survey p.SurveyKey: for a group of respondents a host
+// or another module has counted itself. p.Level 0 means 0.95. Errors:
+// ErrInvalid "level" outside (0, 1), "kind" when kind is not numeric.
+func ScoreFromCounts(p ScoreParams, kind QuestionKind, counts []AnswerCount) (Score, error) {
+	if p.Level == 0 {
+		p.Level = 0.95
+	}
+	if !(p.Level > 0 && p.Level < 1) {
+		return Score{}, crmtype.Invalidf("level", "is %g, must be in (0, 1)", p.Level)
+	}
+	if kind != QuestionNPS && kind != QuestionRating && kind != QuestionCES {
+		return Score{}, crmtype.Invalidf("kind", "%q is not a numeric question kind", kind)
+	}
+	return scoreOf(p, kind, counts)
+}
+
 func scoreOf(p ScoreParams, kind QuestionKind, counts []AnswerCount) (Score, error) {
 	sc := Score{SurveyKey: p.SurveyKey, Question: p.Question, Kind: kind, Counts: map[int]int{}, Versions: map[int]int{}}
 	var sum float64

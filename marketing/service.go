@@ -40,6 +40,8 @@ type Store interface {
 	MemberStore
 	PromotionStore
 	SegmentStore
+	AdStore
+	ResearchStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {
