@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/check"
 )
 
 // Advertising. An advertising campaign's paid media report daily figures
@@ -211,7 +212,7 @@ func checkAdMetrics(ms []AdMetric) ([]AdMetric, error) {
 			return nil, crmtype.Invalidf(f("day"), "%q is not a date such as 2026-11-25", m.Day)
 		}
 		platform := strings.ToLower(strings.TrimSpace(m.Platform))
-		if !isSlug(platform) {
+		if !check.Slug(platform, MaxSlugBytes) {
 			return nil, crmtype.Invalidf(f("platform"), "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxSlugBytes)
 		}
 		if j, ok := seen[[2]string{platform, day}]; ok {
@@ -280,7 +281,7 @@ func checkAdParams(p AdMetricsParams) (AdMetricsParams, error) {
 		return p, crmtype.Invalid("to", "is before from")
 	}
 	p.Platform = strings.ToLower(strings.TrimSpace(p.Platform))
-	if p.Platform != "" && !isSlug(p.Platform) {
+	if p.Platform != "" && !check.Slug(p.Platform, MaxSlugBytes) {
 		return p, crmtype.Invalidf("platform", "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxSlugBytes)
 	}
 	return p, nil

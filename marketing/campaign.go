@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/internal/check"
 )
 
 // CampaignType is what a campaign does. The built-in types are below; a
@@ -390,7 +390,7 @@ func (s *Service) AddCost(ctx context.Context, id crmtype.ID, p CostParams) (cos
 		return nil, false, err
 	}
 	kind := CostKind(strings.ToLower(strings.TrimSpace(string(p.Kind))))
-	if !isSlug(string(kind)) {
+	if !check.Slug(string(kind), MaxSlugBytes) {
 		return nil, false, wrap(op, crmtype.Invalidf("kind", "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxSlugBytes))
 	}
 	if p.Amount.Minor == 0 || p.Amount.Minor > MaxAmountMinor || p.Amount.Minor < -MaxAmountMinor {
@@ -402,11 +402,11 @@ func (s *Service) AddCost(ctx context.Context, id crmtype.ID, p CostParams) (cos
 	if _, err := time.Parse(time.DateOnly, p.On); err != nil {
 		return nil, false, wrap(op, crmtype.Invalidf("on", "%q is not a date such as 2026-11-25", p.On))
 	}
-	note, err := cleanLine("note", p.Note, MaxRefBytes, false)
+	note, err := check.Line("note", p.Note, MaxRefBytes, false)
 	if err != nil {
 		return nil, false, wrap(op, err)
 	}
-	source, err := cleanLine("source", p.Source, MaxRefBytes, false)
+	source, err := check.Line("source", p.Source, MaxRefBytes, false)
 	if err != nil {
 		return nil, false, wrap(op, err)
 	}
@@ -482,7 +482,7 @@ func campaignFields(c *Campaign) map[string]any {
 // applyCampaignUpdate checks and applies the non-nil fields of p to c.
 func applyCampaignUpdate(c *Campaign, p CampaignUpdate) error {
 	if p.Name != nil {
-		v, err := cleanLine("name", *p.Name, MaxNameBytes, true)
+		v, err := check.Line("name", *p.Name, MaxNameBytes, true)
 		if err != nil {
 			return err
 		}
@@ -493,7 +493,7 @@ func applyCampaignUpdate(c *Campaign, p CampaignUpdate) error {
 		if v == "" {
 			return crmtype.Invalid("type", "is required")
 		}
-		if !isSlug(string(v)) {
+		if !check.Slug(string(v), MaxSlugBytes) {
 			return crmtype.Invalidf("type", "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxSlugBytes)
 		}
 		c.Type = v
@@ -520,7 +520,7 @@ func applyCampaignUpdate(c *Campaign, p CampaignUpdate) error {
 		out   *string
 	}{{"owner_id", p.OwnerID, &c.OwnerID}} {
 		if f.in != nil {
-			v, err := cleanLine(f.field, *f.in, MaxRefBytes, false)
+			v, err := check.Line(f.field, *f.in, MaxRefBytes, false)
 			if err != nil {
 				return err
 			}
@@ -529,7 +529,7 @@ func applyCampaignUpdate(c *Campaign, p CampaignUpdate) error {
 	}
 	if p.Channel != nil {
 		v := strings.ToLower(strings.TrimSpace(*p.Channel))
-		if v != "" && !isSlug(v) {
+		if v != "" && !check.Slug(v, MaxSlugBytes) {
 			return crmtype.Invalidf("channel", "must be at most %d lowercase letters, digits, '_' or '-'", MaxSlugBytes)
 		}
 		c.Channel = v
@@ -540,7 +540,7 @@ func applyCampaignUpdate(c *Campaign, p CampaignUpdate) error {
 			field   string
 			in, out *string
 		}{{"utm.source", &p.UTM.Source, &u.Source}, {"utm.medium", &p.UTM.Medium, &u.Medium}, {"utm.campaign", &p.UTM.Campaign, &u.Campaign}} {
-			v, err := cleanLine(f.field, *f.in, MaxRefBytes, false)
+			v, err := check.Line(f.field, *f.in, MaxRefBytes, false)
 			if err != nil {
 				return err
 			}
@@ -577,34 +577,6 @@ func utc(t time.Time) time.Time {
 		return t
 	}
 	return t.UTC().Truncate(time.Microsecond)
-}
-
-// cleanLine trims a one-line value and checks it.
-func cleanLine(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case !utf8.ValidString(v):
-		return "", crmtype.Invalid(field, "is not UTF-8")
-	case required && v == "":
-		return "", crmtype.Invalid(field, "is required")
-	case len(v) > max:
-		return "", crmtype.Invalidf(field, "is longer than %d bytes", max)
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return "", crmtype.Invalid(field, "has a control character or line break")
-	}
-	return v, nil
-}
-
-func isSlug(v string) bool {
-	if v == "" || len(v) > MaxSlugBytes {
-		return false
-	}
-	for _, r := range v {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func isField(err error, field string) bool {

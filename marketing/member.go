@@ -9,6 +9,7 @@ import (
 
 	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/check"
 )
 
 // MemberStatus is where a campaign member stands: one of the built-in
@@ -180,7 +181,7 @@ func (s *Service) DefineMemberStatus(ctx context.Context, key MemberStatus, isRe
 	if err != nil {
 		return err
 	}
-	if !isSlug(string(key)) {
+	if !check.Slug(string(key), MaxSlugBytes) {
 		return wrap(op, crmtype.Invalidf("status", "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxSlugBytes))
 	}
 	if _, ok := BuiltinMemberStatuses[key]; ok {
@@ -243,7 +244,7 @@ func (s *Service) AddMembers(ctx context.Context, id crmtype.ID, p AddMembersPar
 			return nil, wrap(op, crmtype.Invalid(fmt.Sprintf("customer_ids[%d]", i), "is required"))
 		}
 	}
-	source, err := cleanLine("source", p.Source, MaxRefBytes, false)
+	source, err := check.Line("source", p.Source, MaxRefBytes, false)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/internal/check"
 )
 
 // Promotions: an Offer belongs to a campaign and says what a customer gets
@@ -758,7 +759,7 @@ func offerFields(o *Offer) map[string]any {
 // applyOfferUpdate checks and applies the non-nil fields of p to o.
 func applyOfferUpdate(o *Offer, p OfferUpdate) error {
 	if p.Name != nil {
-		v, err := cleanLine("name", *p.Name, MaxNameBytes, true)
+		v, err := check.Line("name", *p.Name, MaxNameBytes, true)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kehu/crm/analysis"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/internal/check"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -613,7 +614,7 @@ func (v *ruleValidator) attribute(a AttributeCond, path string) (*AttributeCond,
 	}
 	switch def.Type {
 	case customer.TypeNumber:
-		f, ok := number(a.Value)
+		f, ok := check.Number(a.Value)
 		if !ok {
 			return nil, invalidf(vp, "must be a finite number for a number attribute, not %s", jsonKind(a.Value))
 		}
@@ -903,36 +904,11 @@ func countValue(path string, op Op, v any, limit float64, negative bool) (any, e
 	if !slices.Contains(ops, op) {
 		return nil, badOp(path, op, ops)
 	}
-	f, ok := number(v)
+	f, ok := check.Number(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > limit || (!negative && f < 0) {
 		return nil, invalidf(path+".value", "must be a whole number from %d to %d, not %s", map[bool]int64{true: -int64(limit), false: 0}[negative], int64(limit), jsonKind(v))
 	}
 	return int64(f), nil
-}
-
-// number returns v as a finite float64.
-func number(v any) (float64, bool) {
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case float32:
-		f = float64(n)
-	case int:
-		f = float64(n)
-	case int32:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
-			return 0, false
-		}
-	default:
-		return 0, false
-	}
-	return f, !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
 func jsonKind(v any) string {
@@ -948,7 +924,7 @@ func jsonKind(v any) string {
 	case map[string]any:
 		return "an object"
 	default:
-		if _, ok := number(x); ok {
+		if _, ok := check.Number(x); ok {
 			return "a number"
 		}
 		return fmt.Sprintf("%T", v)

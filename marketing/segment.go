@@ -11,6 +11,7 @@ import (
 
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/internal/check"
 )
 
 // Segment is a saved, named rule: its members are the live customers
@@ -183,7 +184,7 @@ func (s *Service) SaveSegment(ctx context.Context, p SegmentParams) (*Segment, e
 	if err != nil {
 		return nil, err
 	}
-	name, err := cleanLine("name", p.Name, MaxNameBytes, true)
+	name, err := check.Line("name", p.Name, MaxNameBytes, true)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -424,7 +425,7 @@ func (s *Service) CreateList(ctx context.Context, p ListParams) (*List, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, err := cleanLine("name", p.Name, MaxNameBytes, true)
+	name, err := check.Line("name", p.Name, MaxNameBytes, true)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kehu/crm/analysis"
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/check"
 )
 
 // Built-in engagement kinds. A workspace may use its own too: any kind of
@@ -460,7 +461,7 @@ func (s *Service) Engagements(ctx context.Context, p EngagementListParams) (crmt
 	}
 	if p.Kind != "" {
 		p.Kind = strings.ToLower(strings.TrimSpace(p.Kind))
-		if !isSlug(p.Kind, MaxCategoryBytes) {
+		if !check.Slug(p.Kind, MaxCategoryBytes) {
 			return crmtype.Page[*Engagement]{}, wrap(op, crmtype.Invalidf("kind", "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxCategoryBytes))
 		}
 	}
@@ -618,7 +619,7 @@ func applyEngagementUpdate(e *Engagement, p EngagementUpdate) error {
 		if v == "" {
 			return crmtype.Invalid("kind", "is required")
 		}
-		if !isSlug(v, MaxCategoryBytes) {
+		if !check.Slug(v, MaxCategoryBytes) {
 			return crmtype.Invalidf("kind", "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxCategoryBytes)
 		}
 		e.Kind = v
@@ -734,7 +735,7 @@ func cleanHosts(in []string) ([]string, error) {
 	}
 	var out []string
 	for i, h := range in {
-		v, err := cleanLine(fmt.Sprintf("host_ids[%d]", i), h, MaxTicketRefBytes, true)
+		v, err := check.Line(fmt.Sprintf("host_ids[%d]", i), h, MaxTicketRefBytes, true)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kehu/crm/communication"
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/check"
 )
 
 // Messages is what the service needs of package communication to record a
@@ -167,7 +168,7 @@ func (s *Service) AddNote(ctx context.Context, id crmtype.ID, authorID, body str
 	if err != nil {
 		return nil, err
 	}
-	author, err := cleanLine("author_id", authorID, MaxTicketRefBytes, false)
+	author, err := check.Line("author_id", authorID, MaxTicketRefBytes, false)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/check"
 )
 
 // Metric names an SLA target.
@@ -234,7 +235,7 @@ func ticketPolicyInput(t *Ticket, customerAttrs map[string]any) PolicyInput {
 
 // checkPolicy validates and normalises p in place.
 func checkPolicy(p *Policy) error {
-	name, err := cleanLine("name", p.Name, MaxTicketRefBytes, true)
+	name, err := check.Line("name", p.Name, MaxTicketRefBytes, true)
 	if err != nil {
 		return err
 	}
@@ -242,7 +243,7 @@ func checkPolicy(p *Policy) error {
 	c := &p.Conditions
 	for i, v := range c.Categories {
 		v = strings.ToLower(strings.TrimSpace(v))
-		if !isSlug(v, MaxCategoryBytes) {
+		if !check.Slug(v, MaxCategoryBytes) {
 			return crmtype.Invalidf(fmt.Sprintf("conditions.categories[%d]", i), "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxCategoryBytes)
 		}
 		c.Categories[i] = v
@@ -256,7 +257,7 @@ func checkPolicy(p *Policy) error {
 	}
 	for i, v := range c.Channels {
 		v = strings.ToLower(strings.TrimSpace(v))
-		if !isSlug(v, MaxChannelBytes) {
+		if !check.Slug(v, MaxChannelBytes) {
 			return crmtype.Invalidf(fmt.Sprintf("conditions.channels[%d]", i), "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxChannelBytes)
 		}
 		c.Channels[i] = v

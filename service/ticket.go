@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/check"
 )
 
 // Priority is how urgent a ticket is.
@@ -545,7 +545,7 @@ func applyTicketUpdate(t *Ticket, p TicketUpdate) error {
 		t.PurchaseID = *p.PurchaseID
 	}
 	if p.Product != nil {
-		v, err := cleanLine("product", *p.Product, MaxTicketRefBytes, false)
+		v, err := check.Line("product", *p.Product, MaxTicketRefBytes, false)
 		if err != nil {
 			return err
 		}
@@ -556,7 +556,7 @@ func applyTicketUpdate(t *Ticket, p TicketUpdate) error {
 		if v == "" {
 			return crmtype.Invalid("category", "is required")
 		}
-		if !isSlug(v, MaxCategoryBytes) {
+		if !check.Slug(v, MaxCategoryBytes) {
 			return crmtype.Invalidf("category", "must be 1 to %d lowercase letters, digits, '_' or '-'", MaxCategoryBytes)
 		}
 		t.Category = v
@@ -571,13 +571,13 @@ func applyTicketUpdate(t *Ticket, p TicketUpdate) error {
 	}
 	if p.Channel != nil {
 		v := strings.ToLower(strings.TrimSpace(*p.Channel))
-		if v != "" && !isSlug(v, MaxChannelBytes) {
+		if v != "" && !check.Slug(v, MaxChannelBytes) {
 			return crmtype.Invalidf("channel", "must be at most %d lowercase letters, digits, '_' or '-'", MaxChannelBytes)
 		}
 		t.Channel = v
 	}
 	if p.Subject != nil {
-		v, err := cleanLine("subject", *p.Subject, MaxTicketSubjectBytes, true)
+		v, err := check.Line("subject", *p.Subject, MaxTicketSubjectBytes, true)
 		if err != nil {
 			return err
 		}
@@ -594,14 +594,14 @@ func applyTicketUpdate(t *Ticket, p TicketUpdate) error {
 		t.Description = v
 	}
 	if p.AssigneeID != nil {
-		v, err := cleanLine("assignee_id", *p.AssigneeID, MaxTicketRefBytes, false)
+		v, err := check.Line("assignee_id", *p.AssigneeID, MaxTicketRefBytes, false)
 		if err != nil {
 			return err
 		}
 		t.AssigneeID = v
 	}
 	if p.TeamID != nil {
-		v, err := cleanLine("team_id", *p.TeamID, MaxTicketRefBytes, false)
+		v, err := check.Line("team_id", *p.TeamID, MaxTicketRefBytes, false)
 		if err != nil {
 			return err
 		}
@@ -624,41 +624,13 @@ func applyTicketUpdate(t *Ticket, p TicketUpdate) error {
 	return nil
 }
 
-// cleanLine trims a one-line value and checks it.
-func cleanLine(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case !utf8.ValidString(v):
-		return "", crmtype.Invalid(field, "is not UTF-8")
-	case required && v == "":
-		return "", crmtype.Invalid(field, "is required")
-	case len(v) > max:
-		return "", crmtype.Invalidf(field, "is longer than %d bytes", max)
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return "", crmtype.Invalid(field, "has a control character or line break")
-	}
-	return v, nil
-}
-
-func isSlug(v string, max int) bool {
-	if v == "" || len(v) > max {
-		return false
-	}
-	for _, r := range v {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 func cleanTags(in []string) ([]string, error) {
 	if len(in) > MaxTicketTags {
 		return nil, crmtype.Invalidf("tags", "has more than %d tags", MaxTicketTags)
 	}
 	var out []string
 	for i, tag := range in {
-		v, err := cleanLine(fmt.Sprintf("tags[%d]", i), strings.ToLower(tag), MaxTicketTagBytes, true)
+		v, err := check.Line(fmt.Sprintf("tags[%d]", i), strings.ToLower(tag), MaxTicketTagBytes, true)
 		if err != nil {
 			return nil, err
 		}
@@ -677,7 +649,7 @@ func cleanAttributes(in map[string]string) (map[string]string, error) {
 	}
 	out := make(map[string]string, len(in))
 	for _, k := range slices.Sorted(maps.Keys(in)) {
-		if !isSlug(k, MaxAttributeKeyBytes) {
+		if !check.Slug(k, MaxAttributeKeyBytes) {
 			return nil, crmtype.Invalidf("attributes", "key %q must be 1 to %d lowercase letters, digits, '_' or '-'", k, MaxAttributeKeyBytes)
 		}
 		v := in[k]

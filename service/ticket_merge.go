@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kehu/crm/crmtype"
+	"github.com/kehu/crm/internal/check"
 )
 
 // EventTicketMerged is recorded on both tickets of a merge (MergeTickets),
@@ -146,7 +147,7 @@ func checkMergeTickets(sourceID, targetID crmtype.ID, p MergeTicketsParams) (not
 	case p.TargetVersion < 1:
 		return "", "", crmtype.Invalid("target_version", "is required: pass the version you read")
 	}
-	author, err = cleanLine("author_id", p.AuthorID, MaxTicketRefBytes, false)
+	author, err = check.Line("author_id", p.AuthorID, MaxTicketRefBytes, false)
 	if err != nil {
 		return "", "", err
 	}
