@@ -165,6 +165,7 @@ func (c *Client) Workspace(id string) *Workspace {
 	w := crmtype.WorkspaceID(id)
 	customers := customer.NewService(c.store, w, c.clock)
 	comm := communication.NewService(c.store, customers, w, c.comm)
+	an := analysis.NewService(c.store, w)
 	svc := c.svc
 	svc.Messages = comm
 	if svc.Surveys == nil {
@@ -175,10 +176,10 @@ func (c *Client) Workspace(id string) *Workspace {
 		Customers:     customers,
 		Communication: comm,
 		Service:       service.NewService(c.store, w, svc),
-		Marketing:     marketing.NewService(c.store, comm, w, marketing.Config{Clock: c.clock}),
+		Marketing:     marketing.NewService(c.store, comm, w, marketing.Config{Clock: c.clock, RFM: an}),
 		Events:        event.NewService(c.store, w, event.Config{Types: EventTypes(), Lease: c.lease, Clock: c.clock}),
 		Privacy:       privacy.NewService(c.store, w, c.clock),
-		Analysis:      analysis.NewService(c.store, w),
+		Analysis:      an,
 		client:        c,
 	}
 }

@@ -13,6 +13,10 @@ type Config struct {
 	// Clock gives every timestamp the service stores. Default:
 	// crmtype.SystemClock.
 	Clock crmtype.Clock
+	// RFM scores customers for the campaign report's response by RFM
+	// segment; crm.Client sets it to the workspace's analysis service.
+	// Default nil: reports leave that part out.
+	RFM RFMSource
 }
 
 // Service plans, runs and measures the marketing of one workspace:
@@ -37,6 +41,7 @@ func NewService(st Store, comm *communication.Service, ws crmtype.WorkspaceID, c
 // it.
 type Store interface {
 	CampaignStore
+	ReportStore
 	MemberStore
 	PromotionStore
 	SegmentStore
