@@ -68,7 +68,8 @@ func EventTypes() []string {
 		communication.InteractionEventTypes, communication.TaskEventTypes, communication.SurveyEventTypes,
 		service.TicketEventTypes, service.ReplyEventTypes, service.PolicyEventTypes, service.EngagementEventTypes,
 		service.MergeEventTypes, marketing.CampaignEventTypes, marketing.MemberEventTypes,
-		marketing.PromotionEventTypes, marketing.SegmentEventTypes, marketing.AdEventTypes)
+		marketing.PromotionEventTypes, marketing.SegmentEventTypes, marketing.AdEventTypes,
+		marketing.ExperimentEventTypes)
 }
 
 // Client is the entry point: it holds the database and hands out

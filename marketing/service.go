@@ -47,6 +47,7 @@ type Store interface {
 	SegmentStore
 	AdStore
 	ResearchStore
+	ExperimentStore
 }
 
 func (s *Service) scope(ctx context.Context, op string) (crmtype.Scope, error) {

@@ -118,6 +118,9 @@ var customerRefs = []customerRef{
 	// as they were.
 	{Table: "crm_list_members", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"list_id"}},
 	{Table: "crm_segment_snapshot_members", Column: "customer_id", Delete: true, Merge: mergeKeep, Key: []string{"snapshot_id"}},
+	// An experiment exposure follows its membership (ON UPDATE CASCADE),
+	// like the member log.
+	{Table: "crm_experiment_exposures", Column: "customer_id", Delete: true, Merge: mergeKeep},
 	// Promotions: a redemption keeps its amounts for the campaign's ROI and
 	// the offer's limits, and names only the customer (whose erased row
 	// stays): erasure leaves it; deleting the purchase or purging the
