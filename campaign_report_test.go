@@ -109,6 +109,33 @@ func TestCampaignReport(t *testing.T) {
 
 		_, err = client.Workspace("beta").Marketing.Report(ctx, c.ID, marketing.ReportParams{})
 		require.ErrorIs(t, err, crmtype.ErrNotFound)
+
+		// A second campaign where 8 of 10 responded. Pearson's X² on
+		// [[4 6] [8 2]]: expected 6, 4 per row; 4/6 + 4/4 + 4/6 + 4/4 =
+		// 3.3333 with 1 degree of freedom (R: prop.test(c(4, 8), c(10, 10),
+		// correct = FALSE) gives X-squared = 3.3333, p-value = 0.06789).
+		c2, err := mk.CreateCampaign(ctx, marketing.CampaignParams{Name: "c2", Type: marketing.TypeOutreach, Currency: "CNY", Channel: "sms"})
+		require.NoError(t, err)
+		_, err = mk.AddMembers(ctx, c2.ID, marketing.AddMembersParams{CustomerIDs: ids})
+		require.NoError(t, err)
+		var ups2 []marketing.StatusUpdate
+		for _, id := range ids[:8] {
+			ups2 = append(ups2, marketing.StatusUpdate{CustomerID: id, Status: marketing.MemberResponded})
+		}
+		_, err = mk.SetMemberStatuses(ctx, c2.ID, ups2)
+		require.NoError(t, err)
+		_, err = mk.CompareCampaigns(ctx, []crmtype.ID{c.ID}, 0)
+		requireField(t, err, "ids")
+		cmp, err := mk.CompareCampaigns(ctx, []crmtype.ID{c.ID, c2.ID}, 0)
+		require.NoError(t, err)
+		require.Equal(t, 4, cmp.Campaigns[0].ResponseRate.Successes)
+		require.Equal(t, 8, cmp.Campaigns[1].ResponseRate.Successes)
+		require.InDelta(t, 1250, cmp.Campaigns[0].CostPerResponse, 1e-9)
+		require.NotNil(t, cmp.ChiSquare)
+		require.InDelta(t, 10.0/3, cmp.ChiSquare.Statistic, 1e-9)
+		require.InDelta(t, 0.06789, cmp.ChiSquare.P, 5e-5)
+		_, err = client.Workspace("beta").Marketing.CompareCampaigns(ctx, []crmtype.ID{c.ID, c2.ID}, 0)
+		require.ErrorIs(t, err, crmtype.ErrNotFound)
 	})
 }
 

@@ -76,6 +76,9 @@ type ReportParams struct {
 	// Conversions is the number of conversions the cost per conversion
 	// divides by (attributed conversions); 0 for none.
 	Conversions float64
+	// ExperimentID, when set, adds the verdict of the experiment's last
+	// look (replayed: the report records no look); none before its first.
+	ExperimentID crmtype.ID
 }
 
 // CampaignReport is a campaign's report.
@@ -100,6 +103,9 @@ type CampaignReport struct {
 	// Ads sums the campaign's daily ad metrics; nil when it has none.
 	Ads *AdSummary
 	ROI ROI
+	// Experiment is the verdict of ReportParams.ExperimentID's last look,
+	// with lift against the holdout; nil without one.
+	Experiment *ExperimentResult
 }
 
 // Rate is a proportion with its Wilson interval.
@@ -214,7 +220,102 @@ func (s *Service) Report(ctx context.Context, id crmtype.ID, p ReportParams) (*C
 		r.Ads = SummarizeAds(id, c.Currency, AdMetricsParams{}, ads)
 	}
 	r.ROI = roi(c.Currency, r.Rollup.Cost[c.Currency], p.Revenue, p.RevenueKind, r.Rollup.Members, r.Rollup.Responses, p.Conversions, r.Ads)
+	if !p.ExperimentID.IsZero() {
+		e, err := s.store.GetExperiment(ctx, sc, p.ExperimentID)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		if e.CampaignID != id {
+			return nil, wrap(op, crmtype.Invalid("experiment_id", "is an experiment of another campaign"))
+		}
+		looks, err := s.store.ExperimentLooks(ctx, sc, e.ID)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		if len(looks) > 0 {
+			if r.Experiment, err = s.Evaluate(ctx, e.ID, EvaluateParams{At: looks[len(looks)-1].At}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return r, nil
+}
+
+// CampaignComparison sets campaigns side by side.
+type CampaignComparison struct {
+	Level     float64
+	Campaigns []CampaignFigures
+	// ChiSquare tests whether the campaigns share one response rate; nil
+	// with fewer than two campaigns with members, or when every member
+	// responded or none did.
+	ChiSquare *analysis.ChiSquareTest
+}
+
+// CampaignFigures are one campaign's figures in a comparison.
+type CampaignFigures struct {
+	CampaignID   crmtype.ID
+	Name         string
+	Currency     string
+	Members      int
+	ResponseRate Rate
+	// Cost sums the campaign's ledger and those of the campaigns under it.
+	Cost int64
+	// CostPerResponse is in minor units; 0 without responses.
+	CostPerResponse float64
+}
+
+// CompareCampaigns returns the figures of campaigns ids side by side and
+// tests whether their response rates differ (chi-square). Errors:
+// ErrInvalid "ids" (fewer than 2 or more than 100, or repeated), "level";
+// ErrNotFound when one is not a campaign of the workspace.
+func (s *Service) CompareCampaigns(ctx context.Context, ids []crmtype.ID, level float64) (*CampaignComparison, error) {
+	const op = "compare campaigns"
+	sc, err := s.scope(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) < 2 || len(ids) > 100 || len(distinct(ids)) != len(ids) {
+		return nil, wrap(op, crmtype.Invalid("ids", "give 2 to 100 distinct campaigns"))
+	}
+	if level == 0 {
+		level = 0.95
+	}
+	if !(level > 0 && level < 1) {
+		return nil, wrap(op, crmtype.Invalidf("level", "is %g: give a level in (0, 1)", level))
+	}
+	out := &CampaignComparison{Level: level}
+	var successes, trials []int
+	for _, id := range ids {
+		c, err := s.store.GetCampaign(ctx, sc, id)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		r, err := s.store.Rollup(ctx, sc, id)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		_, members, responded, err := s.store.MemberReach(ctx, sc, id)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		f := CampaignFigures{CampaignID: id, Name: c.Name, Currency: c.Currency, Members: members, Cost: r.Cost[c.Currency]}
+		if f.ResponseRate, err = rate(responded, members, level); err != nil {
+			return nil, wrap(op, err)
+		}
+		if responded > 0 {
+			f.CostPerResponse = float64(f.Cost) / float64(responded)
+		}
+		out.Campaigns = append(out.Campaigns, f)
+		if members > 0 {
+			successes, trials = append(successes, responded), append(trials, members)
+		}
+	}
+	if len(trials) >= 2 {
+		if t, err := analysis.ChiSquareProportions(successes, trials); err == nil {
+			out.ChiSquare = &t
+		}
+	}
+	return out, nil
 }
 
 // roi sets revenue against cost.
