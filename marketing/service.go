@@ -47,6 +47,7 @@ type Store interface {
 	SegmentStore
 	AdStore
 	ResearchStore
+	AttributionStore
 	ExperimentStore
 }
 

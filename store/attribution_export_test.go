@@ -1,0 +1,4 @@
+package store
+
+// AttributionBatch lets tests read journeys in small batches.
+var AttributionBatch = &attributionBatch
