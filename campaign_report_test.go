@@ -136,6 +136,22 @@ func TestCampaignReport(t *testing.T) {
 		require.InDelta(t, 0.06789, cmp.ChiSquare.P, 5e-5)
 		_, err = client.Workspace("beta").Marketing.CompareCampaigns(ctx, []crmtype.ID{c.ID, c2.ID}, 0)
 		require.ErrorIs(t, err, crmtype.ErrNotFound)
+
+		// With attribution: customer 0 was delivered the campaign at
+		// t0+1h and bought for 30.00 at t0+2h: its one touch gets it all,
+		// and the ROI counts it: (3000 − 5000) / 5000 = −0.4.
+		clock.Set(t0.Add(3 * time.Hour))
+		_, err = ws.Customers.RecordPurchase(ctx, customer.PurchaseParams{CustomerID: ids[0], OccurredAt: t0.Add(2 * time.Hour),
+			Amount: crmtype.Money{Minor: 3000, Currency: "CNY"}, Quantity: 1})
+		require.NoError(t, err)
+		r, err = mk.Report(ctx, c.ID, marketing.ReportParams{Attribution: &marketing.AttributionQuery{From: t0, To: t0.Add(24 * time.Hour),
+			AttributionParams: marketing.AttributionParams{Model: marketing.ModelLinear, Lookback: 7 * 24 * time.Hour, Currency: "CNY"}}})
+		require.NoError(t, err)
+		require.Equal(t, int64(3000), r.Attributed.Revenue)
+		require.InDelta(t, 1, r.Attributed.Conversions, 1e-12)
+		require.Equal(t, int64(3000), r.ROI.Revenue)
+		require.InDelta(t, -0.4, r.ROI.Return, 1e-12)
+		require.InDelta(t, 5000, r.ROI.CostPerConversion, 1e-9)
 	})
 }
 

@@ -79,6 +79,11 @@ type ReportParams struct {
 	// ExperimentID, when set, adds the verdict of the experiment's last
 	// look (replayed: the report records no look); none before its first.
 	ExperimentID crmtype.ID
+	// Attribution, when set, attributes the purchases of its window
+	// (Attribute) and, unless Revenue is given, takes the ROI's revenue
+	// and conversions from the credits of the campaign and the campaigns
+	// under it.
+	Attribution *AttributionQuery
 }
 
 // CampaignReport is a campaign's report.
@@ -106,6 +111,10 @@ type CampaignReport struct {
 	// Experiment is the verdict of ReportParams.ExperimentID's last look,
 	// with lift against the holdout; nil without one.
 	Experiment *ExperimentResult
+	// Attribution is the run of ReportParams.Attribution; Attributed sums
+	// its credits to the campaign and the campaigns under it.
+	Attribution *Attribution
+	Attributed  AttributionTotal
 }
 
 // Rate is a proportion with its Wilson interval.
@@ -219,6 +228,28 @@ func (s *Service) Report(ctx context.Context, id crmtype.ID, p ReportParams) (*C
 	if len(ads) > 0 {
 		r.Ads = SummarizeAds(id, c.Currency, AdMetricsParams{}, ads)
 	}
+	if p.Attribution != nil {
+		if r.Attribution, err = s.Attribute(ctx, *p.Attribution); err != nil {
+			return nil, err
+		}
+		tree, err := s.campaignTree(ctx, sc, id)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		r.Attributed = AttributionTotal{CampaignID: id}
+		for _, cid := range tree {
+			t := r.Attribution.Campaign(cid)
+			r.Attributed.Revenue += t.Revenue
+			r.Attributed.Conversions += t.Conversions
+			r.Attributed.Touches += t.Touches
+		}
+		if p.Revenue == 0 && p.Attribution.Currency == c.Currency {
+			p.Revenue, p.RevenueKind = r.Attributed.Revenue, "attributed ("+string(p.Attribution.Model)+")"
+		}
+		if p.Conversions == 0 {
+			p.Conversions = r.Attributed.Conversions
+		}
+	}
 	r.ROI = roi(c.Currency, r.Rollup.Cost[c.Currency], p.Revenue, p.RevenueKind, r.Rollup.Members, r.Rollup.Responses, p.Conversions, r.Ads)
 	if !p.ExperimentID.IsZero() {
 		e, err := s.store.GetExperiment(ctx, sc, p.ExperimentID)
@@ -313,6 +344,28 @@ func (s *Service) CompareCampaigns(ctx context.Context, ids []crmtype.ID, level 
 	if len(trials) >= 2 {
 		if t, err := analysis.ChiSquareProportions(successes, trials); err == nil {
 			out.ChiSquare = &t
+		}
+	}
+	return out, nil
+}
+
+// campaignTree returns campaign id and the campaigns under it.
+func (s *Service) campaignTree(ctx context.Context, sc crmtype.Scope, id crmtype.ID) ([]crmtype.ID, error) {
+	out := []crmtype.ID{id}
+	for i := 0; i < len(out); i++ {
+		var after crmtype.Cursor
+		for {
+			page, err := s.store.ListCampaigns(ctx, sc, CampaignListParams{ParentID: out[i], After: after}, crmtype.MaxPageSize)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range page.Items {
+				out = append(out, c.ID)
+			}
+			if page.Next == "" {
+				break
+			}
+			after = page.Next
 		}
 	}
 	return out, nil

@@ -320,15 +320,11 @@ func abTest(ctx context.Context, ws *crm.Workspace, clock *crmtype.ManualClock, 
 	// Attribution of the purchases in the campaign month to the touches
 	// before them, under each model.
 	t = texttable.New("Model", "Reactivation A/B", "Win back", "Unattributed").Right(1, 2, 3)
-	var linear *marketing.Attribution
 	for _, model := range []marketing.AttributionModel{marketing.ModelFirstTouch, marketing.ModelLastTouch, marketing.ModelLinear,
 		marketing.ModelTimeDecay, marketing.ModelPositionBased} {
 		a, err := mk.Attribute(ctx, marketing.AttributionQuery{From: start, To: end, AttributionParams: marketing.AttributionParams{
 			Model: model, Lookback: 30 * 24 * time.Hour, HalfLife: 7 * 24 * time.Hour, Currency: "USD"}})
 		must(err)
-		if model == marketing.ModelLinear {
-			linear = a
-		}
 		t.Row(string(model), dollars(a.Campaign(camp.ID).Revenue), dollars(a.Campaign(winBack.ID).Revenue), dollars(a.UnattributedRevenue))
 	}
 	t.Print("Revenue attributed, July 6 to August 4 (30-day lookback, 7-day half-life)")
@@ -338,7 +334,8 @@ func abTest(ctx context.Context, ws *crm.Workspace, clock *crmtype.ManualClock, 
 		incremental = int64(ev.Holdout.IncrementalRevenue.Value)
 	}
 	rep, err := mk.Report(ctx, camp.ID, marketing.ReportParams{Revenue: incremental, RevenueKind: "incremental (against the holdout)",
-		Conversions: linear.Campaign(camp.ID).Conversions, ExperimentID: exp.ID})
+		ExperimentID: exp.ID, Attribution: &marketing.AttributionQuery{From: start, To: end, AttributionParams: marketing.AttributionParams{
+			Model: marketing.ModelLinear, Lookback: 30 * 24 * time.Hour, Currency: "USD"}}})
 	must(err)
 	r := rep.ROI
 	fmt.Printf("ROI of %s: cost %s, incremental revenue %s, return %+.0f%%; %s per member, %s per attributed conversion (linear).\n",
