@@ -3,8 +3,6 @@ package analysis
 import (
 	"math"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/kehu/crm/crmtype"
 )
 
@@ -81,32 +79,5 @@ func WelchTTestFromMoments(a, b Moments, alt Alternative, level float64) (WelchT
 	if err := statsCheckLevel("level", level); err != nil {
 		return WelchTest{}, err
 	}
-	n1, n2 := float64(a.N), float64(b.N)
-	m1, m2 := a.Mean(), b.Mean()
-	r := WelchTest{Mean1: m1, Mean2: m2, Diff: m1 - m2}
-	q1, q2 := a.Variance()/n1, b.Variance()/n2
-	r.SE = math.Sqrt(q1 + q2)
-	if r.SE == 0 {
-		if r.Diff != 0 {
-			return WelchTest{}, crmtype.Invalid("a", "both samples are constant with different means; the t statistic is infinite")
-		}
-		r.DF = n1 + n2 - 2
-		r.P = 1
-		r.DiffCI = ConfidenceInterval{Level: level}
-		return r, nil
-	}
-	r.T = r.Diff / r.SE
-	r.DF = (q1 + q2) * (q1 + q2) / (q1*q1/(n1-1) + q2*q2/(n2-1))
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: r.DF}
-	switch alt {
-	case TwoSided:
-		r.P = math.Min(1, 2*t.Survival(math.Abs(r.T)))
-	case Greater:
-		r.P = t.Survival(r.T)
-	case Less:
-		r.P = t.CDF(r.T)
-	}
-	q := t.Quantile(1 - (1-level)/2)
-	r.DiffCI = ConfidenceInterval{Lo: r.Diff - q*r.SE, Hi: r.Diff + q*r.SE, Level: level}
-	return r, nil
+	return welch(float64(a.N), a.Mean(), a.Variance(), float64(b.N), b.Mean(), b.Variance(), alt, level)
 }

@@ -288,19 +288,8 @@ func SampleSizeTwoMeans(sd, diff float64, cfg SampleSizeConfig) (int, error) {
 	if diff == 0 || math.IsNaN(diff) || math.IsInf(diff, 0) {
 		return 0, crmtype.Invalid("diff", "must be non-zero and finite")
 	}
-	if cfg.Alpha == 0 {
-		cfg.Alpha = 0.05
-	}
-	if cfg.Power == 0 {
-		cfg.Power = 0.80
-	}
-	if err := statsCheckLevel("Alpha", cfg.Alpha); err != nil {
-		return 0, err
-	}
-	if err := statsCheckLevel("Power", cfg.Power); err != nil {
-		return 0, err
-	}
-	if err := statsCheckAlternative(cfg.Alternative); err != nil {
+	cfg, err := cfg.checked()
+	if err != nil {
 		return 0, err
 	}
 	tail := cfg.Alpha

@@ -287,9 +287,14 @@ func WelchTTest(a, b []float64, alt Alternative, level float64) (WelchTest, erro
 	if err := statsCheckLevel("level", level); err != nil {
 		return WelchTest{}, err
 	}
-	n1, n2 := float64(len(a)), float64(len(b))
 	m1, v1 := stat.MeanVariance(a, nil)
 	m2, v2 := stat.MeanVariance(b, nil)
+	return welch(float64(len(a)), m1, v1, float64(len(b)), m2, v2, alt, level)
+}
+
+// welch is Welch's t test of two samples given by their sizes, means and
+// (n−1) variances; the arguments are checked.
+func welch(n1, m1, v1, n2, m2, v2 float64, alt Alternative, level float64) (WelchTest, error) {
 	r := WelchTest{Mean1: m1, Mean2: m2, Diff: m1 - m2}
 	q1, q2 := v1/n1, v2/n2
 	r.SE = math.Sqrt(q1 + q2)
@@ -541,8 +546,9 @@ func SampleSizeRelativeLift(baseline, lift float64, cfg SampleSizeConfig) (int, 
 	return SampleSizeTwoProportions(baseline, baseline*(1+lift), cfg)
 }
 
-// statsSampleSize returns the unrounded per-arm n of SampleSizeTwoProportions.
-func statsSampleSize(p1, p2 float64, cfg SampleSizeConfig) (float64, error) {
+// checked returns cfg with its defaults (Alpha 0.05, Power 0.80) and
+// checks it.
+func (cfg SampleSizeConfig) checked() (SampleSizeConfig, error) {
 	if cfg.Alpha == 0 {
 		cfg.Alpha = 0.05
 	}
@@ -550,12 +556,18 @@ func statsSampleSize(p1, p2 float64, cfg SampleSizeConfig) (float64, error) {
 		cfg.Power = 0.80
 	}
 	if err := statsCheckLevel("Alpha", cfg.Alpha); err != nil {
-		return 0, err
+		return cfg, err
 	}
 	if err := statsCheckLevel("Power", cfg.Power); err != nil {
-		return 0, err
+		return cfg, err
 	}
-	if err := statsCheckAlternative(cfg.Alternative); err != nil {
+	return cfg, statsCheckAlternative(cfg.Alternative)
+}
+
+// statsSampleSize returns the unrounded per-arm n of SampleSizeTwoProportions.
+func statsSampleSize(p1, p2 float64, cfg SampleSizeConfig) (float64, error) {
+	cfg, err := cfg.checked()
+	if err != nil {
 		return 0, err
 	}
 	tail := cfg.Alpha
