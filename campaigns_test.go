@@ -132,3 +132,34 @@ func TestCampaignsLifecycle(t *testing.T) {
 		require.Empty(t, list.Items)
 	})
 }
+
+// TestCampaignHierarchyDepth: moving a programme under another counts the
+// campaigns under it.
+func TestCampaignHierarchyDepth(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		client, _ := newClient(t, db)
+		require.NoError(t, client.Migrate(ctx))
+		mk := client.Workspace("acme").Marketing
+		chain := func(prefix string, n int) []*marketing.Campaign {
+			var out []*marketing.Campaign
+			var parent crmtype.ID
+			for i := range n {
+				c, err := mk.CreateCampaign(ctx, marketing.CampaignParams{Name: prefix + string(rune('a'+i)), Type: marketing.TypeEvent,
+					Currency: "EUR", ParentID: parent})
+				require.NoError(t, err)
+				out = append(out, c)
+				parent = c.ID
+			}
+			return out
+		}
+		a := chain("a", marketing.MaxHierarchyDepth/2)
+		b := chain("b", marketing.MaxHierarchyDepth/2+1)
+		// a's deepest (level 4) taking b's root (5 levels) makes 9 levels.
+		_, err := mk.UpdateCampaign(ctx, b[0].ID, marketing.CampaignUpdate{Version: b[0].Version, ParentID: &a[len(a)-1].ID})
+		requireField(t, err, "parent_id")
+		// Under a's root: 1 + 5 = 6 levels.
+		_, err = mk.UpdateCampaign(ctx, b[0].ID, marketing.CampaignUpdate{Version: b[0].Version, ParentID: &a[0].ID})
+		require.NoError(t, err)
+	})
+}

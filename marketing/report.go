@@ -230,7 +230,7 @@ func (s *Service) Report(ctx context.Context, id crmtype.ID, p ReportParams) (*C
 	}
 	if p.Attribution != nil {
 		if r.Attribution, err = s.Attribute(ctx, *p.Attribution); err != nil {
-			return nil, err
+			return nil, err // already "marketing: attribute: ..."
 		}
 		tree, err := s.campaignTree(ctx, sc, id)
 		if err != nil {
@@ -265,7 +265,7 @@ func (s *Service) Report(ctx context.Context, id crmtype.ID, p ReportParams) (*C
 		}
 		if len(looks) > 0 {
 			if r.Experiment, err = s.Evaluate(ctx, e.ID, EvaluateParams{At: looks[len(looks)-1].At}); err != nil {
-				return nil, err
+				return nil, err // already "marketing: evaluate: ..."
 			}
 		}
 	}
@@ -282,7 +282,8 @@ type CampaignComparison struct {
 	ChiSquare *analysis.ChiSquareTest
 }
 
-// CampaignFigures are one campaign's figures in a comparison.
+// CampaignFigures are one campaign's figures in a comparison, each over
+// the campaign and the campaigns under it (as Rollup sums them).
 type CampaignFigures struct {
 	CampaignID   crmtype.ID
 	Name         string
@@ -325,10 +326,7 @@ func (s *Service) CompareCampaigns(ctx context.Context, ids []crmtype.ID, level 
 		if err != nil {
 			return nil, wrap(op, err)
 		}
-		_, members, responded, err := s.store.MemberReach(ctx, sc, id)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
+		members, responded := r.Members, r.Responses
 		f := CampaignFigures{CampaignID: id, Name: c.Name, Currency: c.Currency, Members: members, Cost: r.Cost[c.Currency]}
 		if f.ResponseRate, err = rate(responded, members, level); err != nil {
 			return nil, wrap(op, err)

@@ -92,8 +92,26 @@ func (s *Store) checkCampaignParent(ctx context.Context, sc crmtype.Scope, c *ma
 		}
 		id = parent.ParentID
 	}
+	// The campaigns under c move with it: their levels count too.
+	var height int
+	ws := string(sc.Workspace)
+	if err := s.db.NewRaw(campaignTreeDepth+`SELECT COALESCE(MAX(d), 0) FROM tree`, ws, c.ID, ws).Scan(ctx, &height); err != nil {
+		return err
+	}
+	if depth+height > marketing.MaxHierarchyDepth {
+		return crmtype.Invalidf("parent_id", "would make the hierarchy deeper than %d", marketing.MaxHierarchyDepth)
+	}
 	return nil
 }
+
+// campaignTreeDepth is a recursive CTE of campaign ? and its descendants
+// with their distance below it, in workspace ? (arguments: workspace, id,
+// workspace).
+const campaignTreeDepth = `WITH RECURSIVE tree(id, d) AS (
+  SELECT id, 0 FROM crm_campaigns WHERE workspace_id = ? AND id = ?
+  UNION ALL
+  SELECT c.id, tree.d + 1 FROM crm_campaigns AS c JOIN tree ON c.parent_id = tree.id WHERE c.workspace_id = ?)
+`
 
 // InsertCampaign implements marketing.CampaignStore.
 func (s *Store) InsertCampaign(ctx context.Context, sc crmtype.Scope, c *marketing.Campaign, ev crmtype.Event) error {

@@ -85,7 +85,13 @@ func (s *Store) ResponseBy(ctx context.Context, sc crmtype.Scope, id crmtype.ID,
 			expr, args = "c.attributes ->> ?", []any{key}
 		} else {
 			// json_extract of a quoted path: the key is data, never SQL.
-			expr, args = `CAST(json_extract(c.attributes, '$."' || ? || '"') AS TEXT)`, []any{strings.ReplaceAll(key, `"`, `\"`)}
+			// Booleans read "true" and "false", as PostgreSQL's ->> gives
+			// them (json_extract gives 1 and 0).
+			path := `'$."' || ? || '"'`
+			key = strings.ReplaceAll(key, `"`, `\"`)
+			expr = `CASE json_type(c.attributes, ` + path + `) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ` +
+				`ELSE CAST(json_extract(c.attributes, ` + path + `) AS TEXT) END`
+			args = []any{key, key}
 		}
 	}
 	var rows []struct {

@@ -271,7 +271,7 @@ FROM (
   SELECT mem.customer_id, mem.variant,
     MAX(CASE WHEN xp.exposed_at IS NOT NULL THEN 1 ELSE 0 END) AS exposed,
     MAX(CASE WHEN xp.window_ends_at <= ? THEN 1 ELSE 0 END) AS mature,
-    MAX(CASE WHEN xp.window_ends_at <= ? AND mem.first_responded_at IS NOT NULL AND mem.first_responded_at < xp.window_ends_at THEN 1 ELSE 0 END) AS responded,
+    MAX(CASE WHEN xp.window_ends_at <= ? AND mem.first_responded_at IS NOT NULL AND mem.first_responded_at >= xp.exposed_at AND mem.first_responded_at < xp.window_ends_at THEN 1 ELSE 0 END) AS responded,
     COUNT(p.id) AS buys,
     COALESCE(SUM(p.amount_minor), 0) AS revenue
   FROM crm_campaign_members AS mem
