@@ -53,7 +53,6 @@ func TestMarketingEdgeResponseByBoolAttribute(t *testing.T) {
 	})
 }
 
-
 // TestMarketingEdgeCompareCostPerResponse: CompareCampaigns divides the cost of
 // the campaign and those under it (Rollup.Cost) by the responses of the
 // campaign alone, while Report's ROI divides the same cost by the
