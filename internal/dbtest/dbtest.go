@@ -157,7 +157,7 @@ func Check(query string) string {
 	}
 	q := strings.ToLower(query) // SQL identifiers and keywords ignore case
 	head := strings.ToUpper(q[:min(len(q), 16)])
-	for _, ddl := range []string{"CREATE", "DROP", "ALTER", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"} {
+	for _, ddl := range []string{"CREATE", "DROP", "ALTER", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "ANALYZE"} {
 		if strings.HasPrefix(head, ddl) {
 			return ""
 		}
