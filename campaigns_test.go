@@ -86,6 +86,7 @@ func TestCampaignsLifecycle(t *testing.T) {
 		r, err := mk.Rollup(ctx, prog.ID)
 		require.NoError(t, err)
 		require.Equal(t, 3, r.Campaigns)
+		require.Equal(t, []crmtype.ID{prog.ID, child.ID, usd.ID}, r.CampaignIDs)
 		require.Equal(t, map[string]int64{"CNY": 25_000_00, "USD": 1_500_00}, r.Cost)
 		require.Equal(t, map[string]int64{"CNY": 600_000_00, "USD": 20_000_00}, r.Budget)
 		r, err = mk.Rollup(ctx, usd.ID)

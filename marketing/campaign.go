@@ -177,8 +177,10 @@ type CostParams struct {
 // Rollup sums a campaign and the campaigns under it.
 type Rollup struct {
 	CampaignID crmtype.ID
-	// Campaigns counts the campaign and its descendants.
-	Campaigns int
+	// Campaigns counts the campaign and its descendants; CampaignIDs lists
+	// them, the campaign first, then by level.
+	Campaigns   int
+	CampaignIDs []crmtype.ID
 	// Cost, Budget and ExpectedRevenue are per currency (campaigns of a
 	// programme may be in several).
 	Cost            map[string]int64

@@ -232,12 +232,8 @@ func (s *Service) Report(ctx context.Context, id crmtype.ID, p ReportParams) (*C
 		if r.Attribution, err = s.Attribute(ctx, *p.Attribution); err != nil {
 			return nil, err // already "marketing: attribute: ..."
 		}
-		tree, err := s.campaignTree(ctx, sc, id)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
 		r.Attributed = AttributionTotal{CampaignID: id}
-		for _, cid := range tree {
+		for _, cid := range r.Rollup.CampaignIDs {
 			t := r.Attribution.Campaign(cid)
 			r.Attributed.Revenue += t.Revenue
 			r.Attributed.Conversions += t.Conversions
@@ -342,28 +338,6 @@ func (s *Service) CompareCampaigns(ctx context.Context, ids []crmtype.ID, level 
 	if len(trials) >= 2 {
 		if t, err := analysis.ChiSquareProportions(successes, trials); err == nil {
 			out.ChiSquare = &t
-		}
-	}
-	return out, nil
-}
-
-// campaignTree returns campaign id and the campaigns under it.
-func (s *Service) campaignTree(ctx context.Context, sc crmtype.Scope, id crmtype.ID) ([]crmtype.ID, error) {
-	out := []crmtype.ID{id}
-	for i := 0; i < len(out); i++ {
-		var after crmtype.Cursor
-		for {
-			page, err := s.store.ListCampaigns(ctx, sc, CampaignListParams{ParentID: out[i], After: after}, crmtype.MaxPageSize)
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range page.Items {
-				out = append(out, c.ID)
-			}
-			if page.Next == "" {
-				break
-			}
-			after = page.Next
 		}
 	}
 	return out, nil

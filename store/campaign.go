@@ -95,7 +95,7 @@ func (s *Store) checkCampaignParent(ctx context.Context, sc crmtype.Scope, c *ma
 	// The campaigns under c move with it: their levels count too.
 	var height int
 	ws := string(sc.Workspace)
-	if err := s.db.NewRaw(campaignTreeDepth+`SELECT COALESCE(MAX(d), 0) FROM tree`, ws, c.ID, ws).Scan(ctx, &height); err != nil {
+	if err := s.db.NewRaw(campaignTree+`SELECT COALESCE(MAX(d), 0) FROM tree`, ws, c.ID, ws).Scan(ctx, &height); err != nil {
 		return err
 	}
 	if depth+height > marketing.MaxHierarchyDepth {
@@ -103,15 +103,6 @@ func (s *Store) checkCampaignParent(ctx context.Context, sc crmtype.Scope, c *ma
 	}
 	return nil
 }
-
-// campaignTreeDepth is a recursive CTE of campaign ? and its descendants
-// with their distance below it, in workspace ? (arguments: workspace, id,
-// workspace).
-const campaignTreeDepth = `WITH RECURSIVE tree(id, d) AS (
-  SELECT id, 0 FROM crm_campaigns WHERE workspace_id = ? AND id = ?
-  UNION ALL
-  SELECT c.id, tree.d + 1 FROM crm_campaigns AS c JOIN tree ON c.parent_id = tree.id WHERE c.workspace_id = ?)
-`
 
 // InsertCampaign implements marketing.CampaignStore.
 func (s *Store) InsertCampaign(ctx context.Context, sc crmtype.Scope, c *marketing.Campaign, ev crmtype.Event) error {
@@ -323,12 +314,13 @@ func (s *Store) ListCosts(ctx context.Context, sc crmtype.Scope, id crmtype.ID, 
 	return page, nil
 }
 
-// campaignTree is a recursive CTE of campaign ? and its descendants in
-// workspace ? (the arguments, in that order: workspace, id, workspace).
-const campaignTree = `WITH RECURSIVE tree(id) AS (
-  SELECT id FROM crm_campaigns WHERE workspace_id = ? AND id = ?
+// campaignTree is a recursive CTE of campaign ? and its descendants, with
+// their distance d below it, in workspace ? (the arguments, in that order:
+// workspace, id, workspace).
+const campaignTree = `WITH RECURSIVE tree(id, d) AS (
+  SELECT id, 0 FROM crm_campaigns WHERE workspace_id = ? AND id = ?
   UNION ALL
-  SELECT c.id FROM crm_campaigns AS c JOIN tree ON c.parent_id = tree.id WHERE c.workspace_id = ?)
+  SELECT c.id, tree.d + 1 FROM crm_campaigns AS c JOIN tree ON c.parent_id = tree.id WHERE c.workspace_id = ?)
 `
 
 // Rollup implements marketing.CampaignStore.
@@ -338,6 +330,9 @@ func (s *Store) Rollup(ctx context.Context, sc crmtype.Scope, id crmtype.ID) (*m
 	}
 	ws := string(sc.Workspace)
 	r := &marketing.Rollup{CampaignID: id, Cost: map[string]int64{}, Budget: map[string]int64{}, ExpectedRevenue: map[string]int64{}}
+	if err := s.db.NewRaw(campaignTree+`SELECT id FROM tree ORDER BY d, id`, ws, id, ws).Scan(ctx, &r.CampaignIDs); err != nil {
+		return nil, err
+	}
 	var plans []struct {
 		Currency string `bun:"currency"`
 		N        int    `bun:"n"`
