@@ -118,6 +118,12 @@ func TestMergeTickets(t *testing.T) {
 		child, err := f.svc.CreateTicket(ctx, service.TicketParams{CustomerID: other.ID, Category: service.CategoryInquiry,
 			Subject: "laptop 2", ParentID: source.ID})
 		require.NoError(t, err)
+		task, err := ws.Communication.CreateTask(ctx, communication.TaskParams{CustomerID: other.ID, Subject: "call back",
+			DueAt: f.clock.Now().Add(24 * time.Hour), TicketID: source.ID})
+		require.NoError(t, err)
+		visit, err := f.svc.CreateEngagement(ctx, service.EngagementParams{CustomerID: other.ID, Kind: service.KindVisit,
+			TicketID: source.ID, ScheduledStart: f.clock.Now().Add(48 * time.Hour), ScheduledEnd: f.clock.Now().Add(50 * time.Hour)})
+		require.NoError(t, err)
 		source, err = f.svc.Ticket(ctx, source.ID)
 		require.NoError(t, err)
 		require.Equal(t, service.SLARunning, slaOf(t, target, service.MetricFirstResponse, 1).State)
@@ -126,6 +132,15 @@ func TestMergeTickets(t *testing.T) {
 		src, dst, err := f.svc.MergeTickets(ctx, source.ID, target.ID, service.MergeTicketsParams{
 			SourceVersion: source.Version, TargetVersion: target.Version, AuthorID: "agent-2", Note: "merged: one outage"})
 		require.NoError(t, err)
+
+		// The follow-ups moved with the case.
+		movedTask, err := ws.Communication.Task(ctx, task.ID)
+		require.NoError(t, err)
+		require.Equal(t, target.ID, movedTask.TicketID)
+		require.Equal(t, task.Version+1, movedTask.Version)
+		movedVisit, err := f.svc.Engagement(ctx, visit.ID)
+		require.NoError(t, err)
+		require.Equal(t, target.ID, movedVisit.TicketID)
 
 		// The source: closed, not solved, pointing at the target.
 		require.Equal(t, service.StatusClosed, src.Status)

@@ -83,7 +83,9 @@ type TicketMergeStore interface {
 //     that when the tickets are of different customers (allowed) the
 //     replies stay in their customer's conversation and timeline, and an
 //     erasure of either customer reaches what is theirs;
-//   - the source's child tickets become the target's;
+//   - the source's child tickets become the target's, and so do its
+//     follow-up tasks and engagements (survey answers stay with the
+//     ticket they were about);
 //   - the source's tags are added to the target's;
 //   - the source's replies join the target's activity, in order of time,
 //     and the target's SLA is measured anew from it; the target keeps its

@@ -123,6 +123,16 @@ func (s *Store) mergeTickets(ctx context.Context, sc crmtype.Scope, sourceID, ta
 			return nil, nil, mapError(err)
 		}
 	}
+	// Follow-up tasks and engagements follow the case to the target (each
+	// a new version, so that an edit read before the merge cannot put its
+	// ticket back). Survey answers stay with the ticket they were about.
+	for _, table := range []string{"crm_tasks", "crm_engagements"} {
+		u := s.db.NewUpdate().TableExpr(table+" AS x").Set("ticket_id = ?", targetID).Set("version = x.version + 1").
+			Set("updated_at = ?", now).Where("x.ticket_id = ?", sourceID)
+		if _, err := where(u, "x", sc).Exec(ctx); err != nil {
+			return nil, nil, mapError(err)
+		}
+	}
 	for _, n := range m.AddNotes {
 		t := src
 		if n.TicketID == dst.ID {
