@@ -166,3 +166,18 @@ func TestWelchTTestFromMoments(t *testing.T) {
 	_, err = MeanIntervalFromMoments(Moments{N: 1}, 0.95)
 	requireInvalid(t, err, "m")
 }
+
+func TestProportion(t *testing.T) {
+	v, ci, err := Proportion(0, 0, 0.95)
+	if err != nil || v != 0 || ci != (ConfidenceInterval{}) {
+		t.Fatalf("empty group: %v %v %v", v, ci, err)
+	}
+	v, ci, err = Proportion(3, 12, 0.95)
+	want, werr := WilsonInterval(3, 12, 0.95)
+	if err != nil || werr != nil || v != 0.25 || ci != want {
+		t.Fatalf("3 of 12: %v %v %v, want 0.25 %v", v, ci, err, want)
+	}
+	if _, _, err := Proportion(5, 4, 0.95); err == nil {
+		t.Fatal("5 of 4 accepted")
+	}
+}

@@ -564,6 +564,18 @@ func (cfg SampleSizeConfig) checked() (SampleSizeConfig, error) {
 	return cfg, statsCheckAlternative(cfg.Alternative)
 }
 
+// Proportion returns successes / n with its Wilson interval
+// (WilsonInterval), for reports whose groups may be empty: with n = 0 it
+// returns 0 and the zero interval (Level 0: none). Its errors are
+// WilsonInterval's for n > 0.
+func Proportion(successes, n int, level float64) (float64, ConfidenceInterval, error) {
+	if n == 0 {
+		return 0, ConfidenceInterval{}, nil
+	}
+	ci, err := WilsonInterval(successes, n, level)
+	return float64(successes) / float64(n), ci, err
+}
+
 // statsSampleSize returns the unrounded per-arm n of SampleSizeTwoProportions.
 func statsSampleSize(p1, p2 float64, cfg SampleSizeConfig) (float64, error) {
 	cfg, err := cfg.checked()

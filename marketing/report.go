@@ -364,12 +364,8 @@ func roi(currency string, cost, revenue int64, kind string, members, responses i
 
 func rate(successes, n int, level float64) (Rate, error) {
 	r := Rate{N: n, Successes: successes}
-	if n == 0 {
-		return r, nil
-	}
-	r.Value = float64(successes) / float64(n)
 	var err error
-	r.Interval, err = analysis.WilsonInterval(successes, n, level)
+	r.Value, r.Interval, err = analysis.Proportion(successes, n, level)
 	return r, err
 }
 

@@ -460,16 +460,6 @@ func isoWeek(t time.Time, loc *time.Location) string {
 	return fmt.Sprintf("%04d-W%02d", y, w)
 }
 
-// wilson returns the share x/n and its Wilson interval; 0 and the zero
-// interval when n is 0.
-func wilson(x, n int, level float64) (float64, analysis.ConfidenceInterval, error) {
-	if n == 0 {
-		return 0, analysis.ConfidenceInterval{}, nil
-	}
-	ci, err := analysis.WilsonInterval(x, n, level)
-	return float64(x) / float64(n), ci, err
-}
-
 func (s *Service) reportSLA(ctx context.Context, sc crmtype.Scope, st ReportStore, p *ReportParams, loc *time.Location, r *Report) error {
 	bounds := monthBounds(p.From, p.To, loc)
 	counts, err := st.SLAOutcomes(ctx, sc, bounds, r.Now)
@@ -481,7 +471,7 @@ func (s *Service) reportSLA(ctx context.Context, sc crmtype.Scope, st ReportStor
 		a := SLAAttainment{PolicyID: c.PolicyID, PolicyName: c.PolicyName, TeamID: c.TeamID,
 			Month: bounds[c.Bucket].In(loc).Format("2006-01"), Metric: c.Metric,
 			Met: c.Met, Breached: c.Breached, Undecided: c.Undecided}
-		if a.Rate, a.Interval, err = wilson(c.Met, c.Met+c.Breached, p.Level); err != nil {
+		if a.Rate, a.Interval, err = analysis.Proportion(c.Met, c.Met+c.Breached, p.Level); err != nil {
 			return err
 		}
 		r.SLAUndecided += c.Undecided
@@ -627,7 +617,7 @@ func (s *Service) reportReopens(ctx context.Context, sc crmtype.Scope, st Report
 			}
 		}
 	}
-	if rr.Rate, rr.Interval, err = wilson(rr.Reopened, rr.Solved, p.Level); err != nil {
+	if rr.Rate, rr.Interval, err = analysis.Proportion(rr.Reopened, rr.Solved, p.Level); err != nil {
 		return err
 	}
 	r.Reopens = rr
@@ -673,7 +663,7 @@ func (c *satCounts) csatScore(level float64) (CSATScore, error) {
 		}
 	}
 	var err error
-	sc.Value, sc.Interval, err = wilson(sc.Satisfied, sc.N, level)
+	sc.Value, sc.Interval, err = analysis.Proportion(sc.Satisfied, sc.N, level)
 	return sc, err
 }
 
