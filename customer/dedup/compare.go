@@ -434,3 +434,18 @@ func firstRune(s string) string {
 }
 
 func strconvF(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+
+// NamesConflict reports whether a and b both name a person and the names
+// clearly differ: after folding case, accents and script, allowing
+// nicknames, typos and swapped given and family names, the given or the
+// family name does not agree at all. Records whose names are missing, or
+// only similar, do not conflict.
+func NamesConflict(a, b Record) bool {
+	pa, pb := prepare(&a, nil), prepare(&b, nil)
+	if pa.given == "" && pa.family == "" || pb.given == "" && pb.family == "" {
+		return false
+	}
+	lv := make([]int8, numFixed)
+	levels(&pa, &pb, lv)
+	return lv[cGiven] == 0 || lv[cFamily] == 0
+}
