@@ -32,8 +32,29 @@ type AttributeDef struct {
 	Type      AttributeType
 	Required  bool     // every new customer must have a value, and it cannot be removed
 	Options   []string // the allowed values of an enum
+	// Match is the attribute's role in duplicate detection: FindDuplicates
+	// and MatchCandidate compare it with no further settings. Default
+	// MatchNone.
+	Match     MatchRole
 	CreatedAt time.Time
 }
+
+// MatchRole says how duplicate detection uses an attribute.
+type MatchRole string
+
+// Match roles.
+const (
+	// MatchNone: the attribute is not compared.
+	MatchNone MatchRole = ""
+	// MatchBirthDate: a date of birth (a date or string attribute),
+	// compared tolerant of one typo and of swapped day and month. At most
+	// one attribute of a workspace has this role.
+	MatchBirthDate MatchRole = "birth_date"
+	// MatchID: an identifier of the person, such as a national id,
+	// passport or tax number (a string, enum or number attribute),
+	// compared tolerant of one or two typos.
+	MatchID MatchRole = "id"
+)
 
 var attributeKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
@@ -72,7 +93,47 @@ func validateDef(d AttributeDef) (AttributeDef, error) {
 	default:
 		return d, crmtype.Invalidf("type", "%q is not one of string, number, bool, date, enum", d.Type)
 	}
+	switch d.Match {
+	case MatchNone:
+	case MatchBirthDate:
+		if d.Type != TypeDate && d.Type != TypeString {
+			return d, crmtype.Invalidf("match", "a %s attribute cannot be a date of birth", d.Type)
+		}
+	case MatchID:
+		if d.Type == TypeBool || d.Type == TypeDate {
+			return d, crmtype.Invalidf("match", "a %s attribute cannot be an identifier", d.Type)
+		}
+	default:
+		return d, crmtype.Invalidf("match", "%q is not a match role (%q or %q)", d.Match, MatchBirthDate, MatchID)
+	}
 	return d, nil
+}
+
+// checkMatchRole refuses a second date of birth among defs.
+func checkMatchRole(defs []AttributeDef, d AttributeDef) error {
+	if d.Match != MatchBirthDate {
+		return nil
+	}
+	for _, o := range defs {
+		if o.Match == MatchBirthDate && o.Key != d.Key {
+			return crmtype.Invalidf("match", "attribute %q is already the date of birth", o.Key)
+		}
+	}
+	return nil
+}
+
+// matchRoles returns the attributes defs mark as the date of birth and as
+// identifiers.
+func matchRoles(defs []AttributeDef) (birthDate string, ids []string) {
+	for _, d := range defs {
+		switch d.Match {
+		case MatchBirthDate:
+			birthDate = d.Key
+		case MatchID:
+			ids = append(ids, d.Key)
+		}
+	}
+	return birthDate, ids
 }
 
 // coerce checks v against d and returns it in its stored form.

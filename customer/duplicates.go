@@ -19,13 +19,29 @@ type DuplicateParams struct {
 	// customers are scanned).
 	Filter Filter
 	// DateAttribute names a date (or text) custom attribute compared as a
-	// date of birth, e.g. "date_of_birth". Optional. When neither it nor
-	// Attributes is set, and when Config.Threshold is 0, FindDuplicates
-	// takes them from the workspace's QualitySettings.
+	// date of birth, e.g. "date_of_birth". Optional: when neither it nor
+	// Attributes is set, they come from the workspace's QualitySettings
+	// and, when those name none, from the attribute definitions' match
+	// roles (MatchBirthDate, MatchID).
 	DateAttribute string
 	// Attributes names further custom attributes compared with typo
 	// tolerance, e.g. an id number. Optional.
 	Attributes []string
+}
+
+// withDefaults fills p's threshold and compared attributes from the
+// workspace's settings q and attribute definitions defs.
+func (p DuplicateParams) withDefaults(q QualitySettings, defs []AttributeDef) DuplicateParams {
+	if p.Config.Threshold == 0 {
+		p.Config.Threshold = q.DuplicateThreshold
+	}
+	if p.DateAttribute == "" && p.Attributes == nil {
+		p.DateAttribute, p.Attributes = q.DuplicateDateAttribute, q.DuplicateAttributes
+		if p.DateAttribute == "" && p.Attributes == nil {
+			p.DateAttribute, p.Attributes = matchRoles(defs)
+		}
+	}
+	return p
 }
 
 // DuplicatePair is two customers judged probable duplicates.
@@ -59,12 +75,11 @@ func (s *Service) FindDuplicates(ctx context.Context, p DuplicateParams) (*Dupli
 	if err != nil {
 		return nil, err
 	}
-	if p.Config.Threshold == 0 {
-		p.Config.Threshold = q.DuplicateThreshold
+	defs, err := s.Attributes(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if p.DateAttribute == "" && p.Attributes == nil {
-		p.DateAttribute, p.Attributes = q.DuplicateDateAttribute, q.DuplicateAttributes
-	}
+	p = p.withDefaults(q, defs)
 	f := p.Filter
 	f.Deleted = ExcludeDeleted
 	var recs []dedup.Record
@@ -172,12 +187,11 @@ func (s *Service) MatchCandidate(ctx context.Context, cp CreateParams, p Duplica
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	if p.Config.Threshold == 0 {
-		p.Config.Threshold = q.DuplicateThreshold
+	defs, err := s.store.AttributeDefs(ctx, sc)
+	if err != nil {
+		return nil, wrap(op, err)
 	}
-	if p.DateAttribute == "" && p.Attributes == nil {
-		p.DateAttribute, p.Attributes = q.DuplicateDateAttribute, q.DuplicateAttributes
-	}
+	p = p.withDefaults(q, defs)
 	region, err := s.store.DefaultRegion(ctx, sc)
 	if err != nil {
 		return nil, wrap(op, err)

@@ -109,6 +109,9 @@ func identityFields(id Identity) map[string]any {
 	if id.Label != "" {
 		m["label"] = id.Label
 	}
+	if id.Invalid != "" {
+		m["invalid"] = id.Invalid
+	}
 	return m
 }
 
@@ -116,7 +119,7 @@ func identityFields(id Identity) map[string]any {
 func IdentityChanges(id Identity, removed bool) []crmtype.Change {
 	var out []crmtype.Change
 	f := identityFields(id)
-	for _, k := range []string{"kind", "system", "value", "label"} {
+	for _, k := range []string{"kind", "system", "value", "label", "invalid"} {
 		v, ok := f[k]
 		if !ok {
 			continue
@@ -167,17 +170,17 @@ func AttributeChanges(before *AttributeDef, d AttributeDef) []crmtype.Change {
 	for i, o := range d.Options {
 		opts[i] = o
 	}
-	a := map[string]any{"label": d.Label, "type": string(d.Type), "required": d.Required, "options": opts}
+	a := map[string]any{"label": d.Label, "type": string(d.Type), "required": d.Required, "options": opts, "match": string(d.Match)}
 	b := map[string]any{}
 	if before != nil {
 		bo := make([]any, len(before.Options))
 		for i, o := range before.Options {
 			bo[i] = o
 		}
-		b = map[string]any{"label": before.Label, "type": string(before.Type), "required": before.Required, "options": bo}
+		b = map[string]any{"label": before.Label, "type": string(before.Type), "required": before.Required, "options": bo, "match": string(before.Match)}
 	}
 	var out []crmtype.Change
-	for _, k := range []string{"label", "options", "required", "type"} {
+	for _, k := range []string{"label", "match", "options", "required", "type"} {
 		if before != nil && reflect.DeepEqual(b[k], a[k]) {
 			continue
 		}

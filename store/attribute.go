@@ -21,6 +21,7 @@ type attributeDefRow struct {
 	Type        string    `bun:"type"`
 	Required    bool      `bun:"required"`
 	Options     string    `bun:"options"`
+	MatchRole   string    `bun:"match_role"`
 	CreatedAt   time.Time `bun:"created_at"`
 }
 
@@ -44,7 +45,7 @@ func (s *Store) PutAttributeDef(ctx context.Context, sc crmtype.Scope, d custome
 				Reason: fmt.Sprintf("is %s and cannot become %s", cur[0].Type, d.Type)}
 		}
 		row := &attributeDefRow{WorkspaceID: string(sc.Workspace), Key: d.Key, Label: d.Label, Type: string(d.Type),
-			Required: d.Required, Options: string(b), CreatedAt: d.CreatedAt}
+			Required: d.Required, Options: string(b), MatchRole: string(d.Match), CreatedAt: d.CreatedAt}
 		var before *customer.AttributeDef
 		if len(cur) == 0 {
 			if _, err := tx.db.NewInsert().Model(row).Exec(ctx); err != nil {
@@ -59,7 +60,7 @@ func (s *Store) PutAttributeDef(ctx context.Context, sc crmtype.Scope, d custome
 			if err := tx.checkStoredValues(ctx, sc, prev, d); err != nil {
 				return err
 			}
-			if _, err := where(tx.db.NewUpdate().Model(row).Column("label", "required", "options").
+			if _, err := where(tx.db.NewUpdate().Model(row).Column("label", "required", "options", "match_role").
 				Where("a.key = ?", d.Key), "a", sc).Exec(ctx); err != nil {
 				return err
 			}
@@ -129,7 +130,7 @@ func (s *Store) AttributeDefs(ctx context.Context, sc crmtype.Scope) ([]customer
 
 func (r *attributeDefRow) toDef() (customer.AttributeDef, error) {
 	d := customer.AttributeDef{Key: r.Key, Label: r.Label, Type: customer.AttributeType(r.Type),
-		Required: r.Required, CreatedAt: r.CreatedAt.UTC()}
+		Required: r.Required, Match: customer.MatchRole(r.MatchRole), CreatedAt: r.CreatedAt.UTC()}
 	if err := json.Unmarshal([]byte(r.Options), &d.Options); err != nil {
 		return d, fmt.Errorf("store: decode options of attribute %s: %w", r.Key, err)
 	}

@@ -442,10 +442,233 @@ func strconvF(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 // only similar, do not conflict.
 func NamesConflict(a, b Record) bool {
 	pa, pb := prepare(&a, nil), prepare(&b, nil)
-	if pa.given == "" && pa.family == "" || pb.given == "" && pb.family == "" {
-		return false
+	g, f := namesLevels(&pa, &pb)
+	return g == 0 || f == 0
+}
+
+// nameLevel compares one name of two records, each given in canonical
+// (a, b) and romanised (ar, br) form.
+func nameLevel(a, ar, b, br string) int8 {
+	switch {
+	case a == "" || b == "":
+		return -1
+	case a == b:
+		return 3
+	case ar == br && ar != "":
+		if ar == a || br == b {
+			return 3 // the same name in another script: 王 and wang
+		}
+		return 2 // two Han names read alike: 伟 and 玮
+	case sameNickname(ar, br):
+		return 2
 	}
-	lv := make([]int8, numFixed)
-	levels(&pa, &pb, lv)
-	return lv[cGiven] == 0 || lv[cFamily] == 0
+	var ba, bb [48]rune
+	ra, rb := toRunes(ba[:0], ar), toRunes(bb[:0], br)
+	jw := jaroWinkler(ra, rb)
+	switch {
+	case jw >= 0.92:
+		return 2
+	case jw >= 0.80:
+		return 1
+	}
+	return 0
+}
+
+func dateLevel(a, b string) int8 {
+	switch {
+	case a == "" || b == "":
+		return -1
+	case a == b:
+		return 3
+	}
+	if len(a) == 8 && len(b) == 8 && a[:4] == b[:4] && a[4:6] == b[6:8] && a[6:8] == b[4:6] {
+		return 2
+	}
+	var ba, bb [8]rune
+	d := osa(toRunes(ba[:0], a), toRunes(bb[:0], b), 2)
+	switch {
+	case d <= 1:
+		return 2
+	case d == 2:
+		return 1
+	}
+	if len(a) == 8 && len(b) == 8 {
+		n := 0
+		if a[:4] == b[:4] {
+			n++
+		}
+		if a[4:6] == b[4:6] {
+			n++
+		}
+		if a[6:8] == b[6:8] {
+			n++
+		}
+		if n >= 2 {
+			return 1
+		}
+	}
+	return 0
+}
+
+// codeLevel compares postcodes: -1 missing, 0 different, 1 one typo, 2 exact.
+func codeLevel(a, b string) int8 {
+	switch {
+	case a == "" || b == "":
+		return -1
+	case a == b:
+		return 2
+	case EditDistance(a, b) <= 1:
+		return 1
+	}
+	return 0
+}
+
+// addrLevel compares street addresses: -1 missing, 0 different, 1 similar
+// tokens, 2 close tokens, 3 the same tokens.
+func addrLevel(a, b []string) int8 {
+	if len(a) == 0 || len(b) == 0 {
+		return -1
+	}
+	s := tokenSimilarity(a, b)
+	switch {
+	case s >= 0.999:
+		return 3
+	case s >= 0.90:
+		return 2
+	case s >= 0.75:
+		return 1
+	}
+	return 0
+}
+
+// cityLevel compares cities: -1 missing, 0 different, 1 close, 2 exact.
+func cityLevel(a, b string) int8 {
+	switch {
+	case a == "" || b == "":
+		return -1
+	case a == b:
+		return 2
+	case JaroWinkler(a, b) >= 0.88:
+		return 1
+	}
+	return 0
+}
+
+func exactLevel(a, b string) int8 {
+	switch {
+	case a == "" || b == "":
+		return -1
+	case a == b:
+		return 1
+	}
+	return 0
+}
+
+// emailLevel compares email addresses: -1 missing, 0 different, 1 similar
+// local parts, 2 the same local part (another domain) or one typo, 3 a
+// shared address.
+func emailLevel(a, b []string) int8 {
+	if len(a) == 0 || len(b) == 0 {
+		return -1
+	}
+	best := int8(0)
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return 3
+			}
+			lx, dx, _ := strings.Cut(x, "@")
+			ly, dy, _ := strings.Cut(y, "@")
+			switch {
+			case lx == ly && len(lx) >= 3, EditDistance(x, y) <= 1, dx == dy && len(lx) >= 4 && EditDistance(lx, ly) <= 1:
+				best = max(best, 2)
+			case len(lx) >= 4 && len(ly) >= 4 && JaroWinkler(lx, ly) >= 0.92:
+				best = max(best, 1)
+			}
+		}
+	}
+	return best
+}
+
+// phoneLevel compares phone numbers (digits): -1 missing, 0 different, 1
+// one digit wrong or two adjacent digits swapped, 2 shared.
+func phoneLevel(a, b []string) int8 {
+	if len(a) == 0 || len(b) == 0 {
+		return -1
+	}
+	best := int8(0)
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return 2
+			}
+			if len(x) == len(y) && len(x) >= 7 && EditDistance(x, y) <= 1 {
+				best = 1
+			}
+		}
+	}
+	return best
+}
+
+// contactLevel compares where two records can be reached, phone and
+// postal address together, so that one shared home counts once: see the
+// labels of the contact field.
+func contactLevel(a, b *prepared) int8 {
+	ph := phoneLevel(a.phones, b.phones)
+	ad := addrLevel(a.addr, b.addr)
+	pc := codeLevel(a.postcode, b.postcode)
+	ci := cityLevel(a.city, b.city)
+	if ph < 0 && ad < 0 && pc < 0 && ci < 0 {
+		return -1
+	}
+	place := pc == 2 || ci == 2 || pc == 1 && ci >= 1
+	switch {
+	case ph == 2 && (ad >= 2 || ad < 0 && pc == 2):
+		return 6
+	case ph == 2:
+		return 5
+	case ad >= 2 && place:
+		return 4
+	case ph == 1 || ad >= 2 || ad == 1 && pc == 2:
+		return 3
+	case ad == 1 || pc == 2 && ci == 2:
+		return 2
+	case pc >= 1 || ci >= 1:
+		return 1
+	}
+	return 0
+}
+
+func extLevel(a, b []string) int8 {
+	lv := int8(-1)
+	for _, x := range a {
+		sx, _, _ := strings.Cut(x, ":")
+		for _, y := range b {
+			if x == y {
+				return 1
+			}
+			if sy, _, _ := strings.Cut(y, ":"); sx == sy {
+				lv = 0
+			}
+		}
+	}
+	return lv
+}
+
+func attrLevel(a, b string) int8 {
+	switch {
+	case a == "" || b == "":
+		return -1
+	case a == b:
+		return 3
+	}
+	var ba, bb [48]rune
+	ra, rb := toRunes(ba[:0], a), toRunes(bb[:0], b)
+	switch d := osa(ra, rb, 2); {
+	case d <= 1 && min(len(ra), len(rb)) >= 3:
+		return 2
+	case d == 2 && min(len(ra), len(rb)) >= 5:
+		return 1
+	}
+	return 0
 }

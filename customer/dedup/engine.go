@@ -18,13 +18,15 @@ type Config struct {
 	// Threshold is the match probability at or above which a pair is
 	// reported and joins a cluster. Default 0.5.
 	Threshold float64
-	// MaxBlock is the largest block compared all-pairs; larger blocks are
-	// skipped (see Window). Default 50.
+	// MaxBlock is the largest block compared all-pairs. Default 50.
 	MaxBlock int
-	// Window, when positive, compares oversized name blocks by sorted
-	// neighbourhood with this window. Default 0: oversized blocks are
-	// skipped (the other keys still pair their records), which keeps the
-	// candidate pairs from being flooded by unrelated namesakes.
+	// Window is the window of the sorted neighbourhood that compares the
+	// records of an oversized block (more than MaxBlock records, such as
+	// everyone called 王伟 or sharing a switchboard): sorted by name,
+	// postcode and date, each record is compared with the next Window.
+	// Default 20; a negative value skips oversized blocks (the other keys
+	// still pair their records). Stats.OversizeBlocks counts them either
+	// way.
 	Window int
 	// RandomPairs is the number of random record pairs sampled to measure u
 	// (how often unrelated records agree). Default 100,000.
@@ -40,8 +42,8 @@ type Config struct {
 	// Model, when set, is the starting point of estimation (or the model
 	// used as is when Iterations < 0).
 	Model *Model
-	// NoTermFrequency turns off the adjustment of exact name, postcode and
-	// city agreement by how common the value is.
+	// NoTermFrequency turns off the adjustment of exact agreement by how
+	// common the value is (names, emails, phones, addresses).
 	NoTermFrequency bool
 	// Seed seeds the random pair sample. Results are deterministic for a
 	// given seed and input order.
@@ -57,6 +59,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBlock == 0 {
 		c.MaxBlock = 50
+	}
+	if c.Window == 0 {
+		c.Window = 20
 	}
 	if c.RandomPairs == 0 {
 		c.RandomPairs = 100_000
@@ -105,7 +110,10 @@ type Cluster struct {
 type Stats struct {
 	Records        int
 	Blocks         int // blocks of two or more records
-	OversizeBlocks int // blocks compared by sorted neighbourhood or skipped
+	// OversizeBlocks counts the blocks larger than Config.MaxBlock; they
+	// are compared by sorted neighbourhood (or skipped when Config.Window
+	// is negative).
+	OversizeBlocks int
 	Comparisons    int // candidate pairs compared
 	Iterations     int // EM iterations run
 }
@@ -118,21 +126,22 @@ type Result struct {
 	Stats    Stats
 }
 
-// Blocking key kinds, kept in the low four bits of a key's hash. Name keys
-// (whose oversized blocks are windowed) come first.
+// Blocking key kinds, kept in the low four bits of a key's hash.
 const (
-	kFamilyGiven = iota // soundex(family) + first letter of given
-	kGivenFamily        // soundex(given) + first letter of family
+	kFamilyGiven = iota // soundex(romanised family) + first letter of given
+	kGivenFamily        // soundex(romanised given) + first letter of family
 	kNamesSorted        // both soundex codes, sorted (swapped names)
 	kDateFamily         // date with day/month sorted + first letter of family
 	kDateGiven          // same + first letter of given
 	kPostFamily         // postcode + first letter of family
 	kPostGiven          // postcode + first letter of given
 	kEmail              // each email
-	kPhone              // each phone
+	kEmailLocal         // each email's local part (another domain, a domain typo)
+	kPhone              // each phone: its last eight digits, and all but the last four,
+	kPhoneHead          // and all but the four before those: one wrong digit keeps a key
+	kAddress            // street address: its numbers and first word
 	kExternal           // each external id
 	kAttr               // each attribute value of 4+ characters
-	numNameKinds = kDateFamily
 )
 
 var seed = maphash.MakeSeed()
@@ -157,8 +166,8 @@ func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
 		}
 		hs = append(hs, h.Sum64()&^0xF|uint64(kind))
 	}
-	sg, sf := Soundex(p.given), Soundex(p.family)
-	fg, ff := firstRune(p.given), firstRune(p.family)
+	sg, sf := Soundex(p.givenR), Soundex(p.familyR)
+	fg, ff := firstRune(p.givenR), firstRune(p.familyR)
 	add(kFamilyGiven, sf, fg)
 	add(kGivenFamily, sg, ff)
 	if sg != "" && sf != "" {
@@ -176,9 +185,21 @@ func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
 	add(kPostGiven, p.postcode, fg)
 	for _, e := range p.emails {
 		add(kEmail, e)
+		if l, _, ok := strings.Cut(e, "@"); ok && len(l) >= 3 {
+			add(kEmailLocal, l)
+		}
 	}
 	for _, ph := range p.phones {
-		add(kPhone, ph)
+		if n := len(ph); n >= 9 {
+			add(kPhone, ph[n-8:])
+			add(kPhoneHead, ph[:n-4], "h")
+			add(kPhoneHead, ph[:n-8], ph[n-4:])
+		} else {
+			add(kPhone, ph)
+		}
+	}
+	if k := addressKey(p.addr); k != "" {
+		add(kAddress, k, p.postcode+p.city)
 	}
 	for _, x := range p.ext {
 		add(kExternal, x)
@@ -189,6 +210,23 @@ func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
 		}
 	}
 	return hs
+}
+
+// addressKey is the blocking key of a street address: its numbers and its
+// longest other token, or "" without a number.
+func addressKey(addr []string) string {
+	var nums, word string
+	for _, t := range addr {
+		if isDigits(t) {
+			nums += t + " "
+		} else if len(t) > len(word) {
+			word = t
+		}
+	}
+	if nums == "" || word == "" {
+		return ""
+	}
+	return nums + word
 }
 
 // Find compares records and returns the pairs and clusters of probable
@@ -318,7 +356,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	pairsOf := func(b block, buf []uint32, fn func(i, j uint32)) []uint32 {
 		h := refs[b.lo].h
 		if oversize[h] {
-			if h&0xF >= numNameKinds || cfg.Window <= 0 {
+			if cfg.Window <= 0 {
 				return buf
 			}
 			buf = buf[:0]
@@ -329,7 +367,11 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 			for x := range buf {
 				for y := x + 1; y < len(buf) && y <= x+cfg.Window; y++ {
 					i, j := min(buf[x], buf[y]), max(buf[x], buf[y])
-					fn(i, j)
+					// A pair that shares a block of normal size is
+					// compared there.
+					if firstShared(recKeys(i), recKeys(j), oversize) == 0 {
+						fn(i, j)
+					}
 				}
 			}
 			return buf
@@ -468,19 +510,19 @@ func firstShared(a, b []uint64, oversize map[uint64]bool) uint64 {
 	return 0
 }
 
-// pack encodes a comparison vector in base 5 (level+1 per digit).
+// pack encodes a comparison vector in three bits a field (level+1).
 func pack(lv []int8) uint64 {
 	var x uint64
 	for i := len(lv) - 1; i >= 0; i-- {
-		x = x*5 + uint64(lv[i]+1)
+		x = x<<3 | uint64(lv[i]+1)
 	}
 	return x
 }
 
 func unpack(x uint64, lv []int8) {
 	for i := range lv {
-		lv[i] = int8(x%5) - 1
-		x /= 5
+		lv[i] = int8(x&7) - 1
+		x >>= 3
 	}
 }
 
@@ -566,15 +608,37 @@ func (m *Model) measureU(ps []prepared, cfg Config) {
 	}
 }
 
-// measureTF records the share of each value of the term frequency fields.
+// measureTF records the share of records holding each value of the
+// term-frequency kinds, and the chance that two random records agree.
 func (m *Model) measureTF(ps []prepared) {
-	m.tf = make([]tfTable, numFixed)
-	for _, k := range tfFields {
+	for t := 0; t < numTF; t++ {
 		freq := map[string]float64{}
 		n := 0.0
 		for i := range ps {
-			if v := tfValue(&ps[i], k); v != "" {
-				freq[v]++
+			p := &ps[i]
+			var vs []string
+			switch t {
+			case tfGiven:
+				vs = []string{p.givenR}
+			case tfFamily:
+				vs = []string{p.familyR}
+			case tfEmail:
+				vs = p.emails
+			case tfPhone:
+				vs = p.phones
+			case tfAddress:
+				if len(p.addr) > 0 {
+					vs = []string{strings.Join(p.addr, " ")}
+				}
+			}
+			counted := false
+			for _, v := range vs {
+				if v != "" {
+					freq[v]++
+					counted = true
+				}
+			}
+			if counted {
 				n++
 			}
 		}
@@ -587,7 +651,7 @@ func (m *Model) measureTF(ps []prepared) {
 			freq[v] = p
 			sum2 += p * p
 		}
-		m.tf[k] = tfTable{freq: freq, uRand: sum2}
+		m.tf[t] = tfTable{freq: freq, uRand: sum2}
 	}
 }
 

@@ -41,10 +41,10 @@ func ExampleModel_Compare() {
 	}
 	// Output:
 	// 1.00
-	// given_name: close (Jaro-Winkler >= 0.92 or nickname)
-	// family_name: exact
+	// given_name: close (Jaro-Winkler >= 0.92, nickname or same sound)
+	// family_name: exact (in any script)
 	// date: exact
-	// postcode: exact
+	// contact: same postcode or city
 }
 
 func ExampleJaroWinkler() {

@@ -11,37 +11,38 @@ const (
 	cGiven = iota
 	cFamily
 	cDate
-	cPostcode
-	cAddress
-	cCity
-	cRegion
-	cCountry
 	cEmail
-	cPhone
+	cContact
+	cRegion
 	cExternal
 	numFixed
 )
 
-// maxComparisons bounds the comparison vector so that it packs into a
-// uint64 in base 5; attributes beyond it are ignored.
-const maxComparisons = 27
+// maxComparisons bounds the comparison vector (so that its pattern packs
+// into a uint64); attributes beyond it are ignored.
+const maxComparisons = 21
+
+var nameLabels = []string{"different", "similar (Jaro-Winkler >= 0.80)", "close (Jaro-Winkler >= 0.92, nickname or same sound)", "exact (in any script)"}
 
 var fixedFields = [numFixed]struct {
 	name   string
-	levels int
 	labels []string
 }{
-	cGiven:    {"given_name", 4, []string{"different", "similar (Jaro-Winkler >= 0.80)", "close (Jaro-Winkler >= 0.92 or nickname)", "exact"}},
-	cFamily:   {"family_name", 4, []string{"different", "similar (Jaro-Winkler >= 0.80)", "close (Jaro-Winkler >= 0.92 or nickname)", "exact"}},
-	cDate:     {"date", 4, []string{"different", "two digits differ or two parts agree", "one typo or day/month swapped", "exact"}},
-	cPostcode: {"postcode", 3, []string{"different", "one typo", "exact"}},
-	cAddress:  {"address", 4, []string{"different", "similar tokens (>= 0.75)", "close tokens (>= 0.90)", "same tokens"}},
-	cCity:     {"city", 3, []string{"different", "close (Jaro-Winkler >= 0.88)", "exact"}},
-	cRegion:   {"region", 2, []string{"different", "exact"}},
-	cCountry:  {"country", 2, []string{"different", "exact"}},
-	cEmail:    {"email", 3, []string{"different", "same or similar local part", "shared address"}},
-	cPhone:    {"phone", 3, []string{"different", "one digit differs", "shared number"}},
-	cExternal: {"external_id", 2, []string{"different id in the same system", "shared id"}},
+	cGiven:  {"given_name", nameLabels},
+	cFamily: {"family_name", nameLabels},
+	cDate:   {"date", []string{"different", "two digits differ or two parts agree", "one typo or day/month swapped", "exact"}},
+	cEmail:  {"email", []string{"different", "similar local part", "same local part or one typo", "shared address"}},
+	cContact: {"contact", []string{
+		"nothing shared",
+		"same postcode or city",
+		"similar address",
+		"phone one digit off, or same street address",
+		"same street address and place",
+		"shared phone",
+		"shared phone and address",
+	}},
+	cRegion:   {"region", []string{"different", "exact"}},
+	cExternal: {"external_id", []string{"different id in the same system", "shared id"}},
 }
 
 var attrLabels = []string{"different", "two edits", "one edit", "exact"}
@@ -54,13 +55,9 @@ var defaultM = [numFixed][]float64{
 	cGiven:    {0.05, 0.05, 0.10, 0.80},
 	cFamily:   {0.05, 0.05, 0.10, 0.80},
 	cDate:     {0.05, 0.05, 0.10, 0.80},
-	cPostcode: {0.10, 0.10, 0.80},
-	cAddress:  {0.10, 0.10, 0.20, 0.60},
-	cCity:     {0.10, 0.10, 0.80},
+	cEmail:    {0.30, 0.05, 0.05, 0.60},
+	cContact:  {0.10, 0.10, 0.05, 0.10, 0.15, 0.20, 0.30},
 	cRegion:   {0.10, 0.90},
-	cCountry:  {0.05, 0.95},
-	cEmail:    {0.30, 0.10, 0.60},
-	cPhone:    {0.30, 0.05, 0.65},
 	cExternal: {0.10, 0.90},
 }
 
@@ -68,13 +65,9 @@ var defaultU = [numFixed][]float64{
 	cGiven:    {0.95, 0.04, 0.005, 0.005},
 	cFamily:   {0.95, 0.04, 0.005, 0.002},
 	cDate:     {0.97, 0.03, 0.0005, 0.0001},
-	cPostcode: {0.98, 0.015, 0.005},
-	cAddress:  {0.90, 0.09, 0.009, 0.001},
-	cCity:     {0.97, 0.02, 0.01},
+	cEmail:    {0.998, 0.0015, 0.0004, 0.0001},
+	cContact:  {0.90, 0.095, 0.003, 0.001, 0.0005, 0.0003, 0.0002},
 	cRegion:   {0.80, 0.20},
-	cCountry:  {0.50, 0.50},
-	cEmail:    {0.999, 0.0009, 0.0001},
-	cPhone:    {0.999, 0.0009, 0.0001},
 	cExternal: {0.999, 0.001},
 }
 
@@ -83,7 +76,7 @@ var defaultAttrU = []float64{0.97, 0.02, 0.009, 0.001}
 
 // Field is the model of one comparison: its name, its agreement levels and
 // the m and u probability of each level (index 0 is full disagreement, the
-// last index exact agreement).
+// last index the closest agreement).
 type Field struct {
 	Name   string
 	Labels []string
@@ -106,16 +99,27 @@ type Model struct {
 	Prior float64
 	// AttributeKeys names the attribute fields, in order after the fixed ones.
 	AttributeKeys []string
-	// tf holds term frequency adjustments for exact agreement: per field,
-	// the share of records with each value, and the u of exact agreement
-	// measured on random pairs.
-	tf []tfTable
+	// tf holds term frequency adjustments for exact agreement: per term
+	// kind, the share of records with each value and the chance that two
+	// random records agree.
+	tf [numTF]tfTable
 }
 
 type tfTable struct {
 	freq  map[string]float64
 	uRand float64
 }
+
+// Term-frequency kinds: the values whose own frequency adjusts the weight
+// of exact agreement.
+const (
+	tfGiven   = iota // romanised given name
+	tfFamily         // romanised family name
+	tfEmail          // email address
+	tfPhone          // phone number
+	tfAddress        // street address
+	numTF
+)
 
 // DefaultModel returns a model with generic m and u values for the given
 // attribute keys, and a prior of 0.01.
@@ -141,26 +145,16 @@ func DefaultModel(attributeKeys ...string) *Model {
 }
 
 // levels compares a and b and writes each field's level into out (-1 when
-// either side is missing).
+// either side is missing the field).
 func levels(a, b *prepared, out []int8) {
-	// Names, allowing given and family names to be swapped.
-	g, f := nameLevel(a.given, b.given), nameLevel(a.family, b.family)
-	if int(max(g, 0))+int(max(f, 0)) < 5 && a.given != "" && a.family != "" && b.given != "" && b.family != "" {
-		sg, sf := nameLevel(a.given, b.family), nameLevel(a.family, b.given)
-		if sg+sf > max(g, 0)+max(f, 0) && sg >= 2 && sf >= 2 {
-			g, f = sg, sf
-		}
-	}
+	g, f := namesLevels(a, b)
 	out[cGiven], out[cFamily] = g, f
 	out[cDate] = dateLevel(a.date, b.date)
-	out[cPostcode] = codeLevel(a.postcode, b.postcode)
-	out[cAddress] = addrLevel(a.addr, b.addr)
-	out[cCity] = cityLevel(a.city, b.city)
-	out[cRegion] = exactLevel(a.region, b.region)
-	out[cCountry] = exactLevel(a.country, b.country)
 	out[cEmail] = emailLevel(a.emails, b.emails)
-	out[cPhone] = phoneLevel(a.phones, b.phones)
+	out[cContact] = contactLevel(a, b)
+	out[cRegion] = exactLevel(a.region, b.region)
 	out[cExternal] = extLevel(a.ext, b.ext)
+	personal := out[cEmail] == 3 || out[cDate] == 3 || out[cExternal] == 1
 	for i := numFixed; i < len(out); i++ {
 		k := i - numFixed
 		if k >= len(a.attrs) || k >= len(b.attrs) {
@@ -168,206 +162,38 @@ func levels(a, b *prepared, out []int8) {
 			continue
 		}
 		out[i] = attrLevel(a.attrs[k], b.attrs[k])
+		personal = personal || out[i] == 3
+	}
+	// Contact points shared by people with different given names are a
+	// household's or an office's: they say nothing about whether the two
+	// are one person, unless something personal agrees too.
+	if g == 0 && out[cContact] >= 2 && !personal {
+		out[cContact] = -1
 	}
 }
 
-func nameLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 3
-	case sameNickname(a, b):
-		return 2
+// namesLevels compares the given and family names of a and b, allowing
+// them to be swapped or split differently.
+func namesLevels(a, b *prepared) (g, f int8) {
+	if a.given == "" && a.family == "" || b.given == "" && b.family == "" {
+		return -1, -1
 	}
-	var ba, bb [48]rune
-	ra, rb := toRunes(ba[:0], a), toRunes(bb[:0], b)
-	jw := jaroWinkler(ra, rb)
-	switch {
-	case jw >= 0.92:
-		return 2
-	case jw >= 0.80:
-		return 1
-	}
-	return 0
-}
-
-func dateLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 3
-	}
-	if len(a) == 8 && len(b) == 8 && a[:4] == b[:4] && a[4:6] == b[6:8] && a[6:8] == b[4:6] {
-		return 2
-	}
-	var ba, bb [8]rune
-	d := osa(toRunes(ba[:0], a), toRunes(bb[:0], b), 2)
-	switch {
-	case d <= 1:
-		return 2
-	case d == 2:
-		return 1
-	}
-	if len(a) == 8 && len(b) == 8 {
-		n := 0
-		if a[:4] == b[:4] {
-			n++
-		}
-		if a[4:6] == b[4:6] {
-			n++
-		}
-		if a[6:8] == b[6:8] {
-			n++
-		}
-		if n >= 2 {
-			return 1
+	// The same whole name, however it was split or ordered.
+	if a.family+a.given == b.family+b.given || a.familyR+a.givenR == b.familyR+b.givenR ||
+		a.familyR+a.givenR == b.givenR+b.familyR || a.givenR+a.familyR == b.familyR+b.givenR {
+		if a.given != "" && b.given != "" || a.family != "" && b.family != "" {
+			return 3, 3
 		}
 	}
-	return 0
-}
-
-func codeLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 2
-	case EditDistance(a, b) <= 1:
-		return 1
-	}
-	return 0
-}
-
-func addrLevel(a, b []string) int8 {
-	if len(a) == 0 || len(b) == 0 {
-		return -1
-	}
-	s := tokenSimilarity(a, b)
-	switch {
-	case s >= 0.999:
-		return 3
-	case s >= 0.90:
-		return 2
-	case s >= 0.75:
-		return 1
-	}
-	return 0
-}
-
-func cityLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 2
-	case JaroWinkler(a, b) >= 0.88:
-		return 1
-	}
-	return 0
-}
-
-func exactLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 1
-	}
-	return 0
-}
-
-func emailLevel(a, b []string) int8 {
-	if len(a) == 0 || len(b) == 0 {
-		return -1
-	}
-	best := int8(0)
-	for _, x := range a {
-		for _, y := range b {
-			if x == y {
-				return 2
-			}
-			lx, _, _ := strings.Cut(x, "@")
-			ly, _, _ := strings.Cut(y, "@")
-			if lx == ly || JaroWinkler(lx, ly) >= 0.92 {
-				best = 1
-			}
+	g, f = nameLevel(a.given, a.givenR, b.given, b.givenR), nameLevel(a.family, a.familyR, b.family, b.familyR)
+	if int(max(g, 0))+int(max(f, 0)) < 5 && a.given != "" && a.family != "" && b.given != "" && b.family != "" {
+		sg, sf := nameLevel(a.given, a.givenR, b.family, b.familyR), nameLevel(a.family, a.familyR, b.given, b.givenR)
+		if sg+sf > max(g, 0)+max(f, 0) && sg >= 2 && sf >= 2 {
+			g, f = sg, sf
 		}
 	}
-	return best
+	return g, f
 }
-
-func phoneLevel(a, b []string) int8 {
-	if len(a) == 0 || len(b) == 0 {
-		return -1
-	}
-	best := int8(0)
-	for _, x := range a {
-		for _, y := range b {
-			if x == y {
-				return 2
-			}
-			if len(x) == len(y) && EditDistance(x, y) <= 1 {
-				best = 1
-			}
-		}
-	}
-	return best
-}
-
-func extLevel(a, b []string) int8 {
-	lv := int8(-1)
-	for _, x := range a {
-		sx, _, _ := strings.Cut(x, ":")
-		for _, y := range b {
-			if x == y {
-				return 1
-			}
-			if sy, _, _ := strings.Cut(y, ":"); sx == sy {
-				lv = 0
-			}
-		}
-	}
-	return lv
-}
-
-func attrLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 3
-	}
-	var ba, bb [48]rune
-	ra, rb := toRunes(ba[:0], a), toRunes(bb[:0], b)
-	switch d := osa(ra, rb, 2); {
-	case d <= 1 && min(len(ra), len(rb)) >= 3:
-		return 2
-	case d == 2 && min(len(ra), len(rb)) >= 5:
-		return 1
-	}
-	return 0
-}
-
-// tfValue returns the value of field k of p that term frequencies are
-// kept for, or "".
-func tfValue(p *prepared, k int) string {
-	switch k {
-	case cGiven:
-		return p.given
-	case cFamily:
-		return p.family
-	case cPostcode:
-		return p.postcode
-	case cCity:
-		return p.city
-	}
-	return ""
-}
-
-// tfFields are the fields with term frequency adjustment.
-var tfFields = []int{cGiven, cFamily, cPostcode, cCity}
 
 // score returns the log2 odds of a match for levels lv of records a and b,
 // and fills w (when not nil) with each field's weight.
@@ -382,22 +208,15 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 		}
 		f := &m.Fields[k]
 		x := f.Weight(int(l))
-		if int(l) == len(f.M)-1 && k < len(m.tf) && m.tf[k].freq != nil {
-			// Exact agreement on a rare value says more than on a common one.
-			var v string
-			if k == cGiven || k == cFamily {
-				// Swapped names agree on a's given name with b's family name.
-				if v = tfValue(a, k); v != tfValue(b, k) {
-					v = ""
-				}
-			} else {
-				v = tfValue(a, k)
-			}
-			if p, ok := m.tf[k].freq[v]; ok && p > 0 {
-				adj := math.Log2(m.tf[k].uRand / p)
+		if t, v := tfTerm(a, b, k, l); t >= 0 && m.tf[t].freq != nil {
+			// Agreement on a rare value says more than on a common one;
+			// a value many records share (a switchboard, a family email)
+			// says little.
+			if p, ok := m.tf[t].freq[v]; ok && p > 0 {
+				adj := math.Log2(m.tf[t].uRand / p)
 				// Even on a common value, agreeing is never evidence
 				// against a match.
-				x = max(0, x+max(-4, min(4, adj)))
+				x = max(0, x+max(-10, min(6, adj)))
 			}
 		}
 		if w != nil {
@@ -406,6 +225,47 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 		total += x
 	}
 	return total
+}
+
+// tfTerm returns the term-frequency kind and the shared value behind level
+// l of field k, or -1.
+func tfTerm(a, b *prepared, k int, l int8) (int, string) {
+	switch k {
+	case cGiven:
+		if l == 3 && a.givenR == b.givenR && a.givenR != "" {
+			return tfGiven, a.givenR
+		}
+	case cFamily:
+		if l == 3 && a.familyR == b.familyR && a.familyR != "" {
+			return tfFamily, a.familyR
+		}
+	case cEmail:
+		if l == 3 {
+			return tfEmail, shared(a.emails, b.emails)
+		}
+	case cContact:
+		switch l {
+		case 5, 6:
+			return tfPhone, shared(a.phones, b.phones)
+		case 4:
+			if s := strings.Join(a.addr, " "); s == strings.Join(b.addr, " ") {
+				return tfAddress, s
+			}
+		}
+	}
+	return -1, ""
+}
+
+// shared returns the first value in both a and b, or "".
+func shared(a, b []string) string {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return x
+			}
+		}
+	}
+	return ""
 }
 
 // Probability turns log2 odds into a probability.

@@ -46,26 +46,29 @@ type Address struct {
 
 // prepared is a Record normalised for comparison.
 type prepared struct {
-	given, family string
-	date          string // 8 digits, or ""
-	postcode      string
-	addr          []string
-	city, region  string
-	country       string
-	emails        []string
-	phones        []string
-	ext           []string
-	attrs         []string // by attribute index; "" when missing
+	given, family   string // canonical: folded, simplified Han, unspaced
+	givenR, familyR string // romanised (the canonical string itself when ASCII)
+	date            string // 8 digits, or ""
+	postcode        string
+	addr            []string // street address tokens
+	city, region    string
+	emails          []string
+	phones          []string // digits
+	ext             []string
+	attrs           []string // by attribute index; "" when missing
 }
 
 // sortKeyLess orders records for the sorted neighbourhood of oversized
-// blocks: by given name, family name, then date.
+// blocks: by romanised family name, given name, then postcode and date.
 func sortKeyLess(a, b *prepared) bool {
-	if a.given != b.given {
-		return a.given < b.given
+	if a.familyR != b.familyR {
+		return a.familyR < b.familyR
 	}
-	if a.family != b.family {
-		return a.family < b.family
+	if a.givenR != b.givenR {
+		return a.givenR < b.givenR
+	}
+	if a.postcode != b.postcode {
+		return a.postcode < b.postcode
 	}
 	return a.date < b.date
 }
@@ -73,24 +76,13 @@ func sortKeyLess(a, b *prepared) bool {
 // prepare normalises r; attrKeys orders the attributes.
 func prepare(r *Record, attrKeys []string) prepared {
 	var p prepared
-	p.given, p.family = squash(Normalize(r.GivenName)), squash(Normalize(r.FamilyName))
-	if p.given == "" && p.family == "" && r.FullName != "" {
-		f := strings.Fields(Normalize(r.FullName))
-		switch {
-		case len(f) == 1:
-			p.family = f[0]
-		case len(f) > 1:
-			p.given, p.family = f[0], f[len(f)-1]
-		}
-	}
+	p.given, p.family = personNames(r.GivenName, r.FamilyName, r.FullName)
+	p.givenR, p.familyR = romanise(p.given, false), romanise(p.family, true)
 	p.date = normDate(r.Date)
 	p.postcode = strings.ReplaceAll(Normalize(r.Address.Postcode), " ", "")
-	if line := Normalize(r.Address.Line); line != "" {
-		p.addr = strings.Fields(line)
-	}
-	p.city = Normalize(r.Address.City)
+	p.addr = addressTokens(r.Address.Line)
+	p.city = canonicalName(r.Address.City)
 	p.region = Normalize(r.Address.Region)
-	p.country = Normalize(r.Address.Country)
 	for _, e := range r.Emails {
 		if e = strings.TrimSpace(searchtext.Fold(e)); e != "" {
 			p.emails = append(p.emails, e)
@@ -113,6 +105,64 @@ func prepare(r *Record, attrKeys []string) prepared {
 		}
 	}
 	return p
+}
+
+// streetWords are common abbreviations of address words, written out.
+var streetWords = map[string]string{
+	"st": "street", "str": "strasse", "rd": "road", "ave": "avenue", "av": "avenue", "blvd": "boulevard",
+	"ln": "lane", "dr": "drive", "ct": "court", "pl": "place", "sq": "square", "hwy": "highway",
+	"pde": "parade", "cres": "crescent", "tce": "terrace", "cl": "close", "apt": "apartment",
+	"bldg": "building", "fl": "floor", "ste": "suite", "mt": "mount", "hts": "heights",
+}
+
+// addressTokens folds a street address and splits it into tokens: at
+// spaces and punctuation, and between digits and letters and between Han
+// and other characters ("建国路88号" is "建国路", "88", "号"). Common
+// abbreviations are written out ("St" is "street").
+func addressTokens(line string) []string {
+	s := simplified(Normalize(line))
+	if s == "" {
+		return nil
+	}
+	var out []string
+	start, prev := -1, 0
+	for i, r := range s {
+		c := charClass(r)
+		if start >= 0 && c != prev {
+			out = append(out, s[start:i])
+			start = -1
+		}
+		if c != 0 && start < 0 {
+			start = i
+		}
+		prev = c
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	j := 0
+	for _, t := range out {
+		if w, ok := streetWords[t]; ok {
+			t = w
+		}
+		out[j] = t
+		j++
+	}
+	return out[:j]
+}
+
+// charClass classes runes for address tokens: 0 space, 1 digit, 2 Han, 3
+// other letters.
+func charClass(r rune) int {
+	switch {
+	case r == ' ':
+		return 0
+	case r >= '0' && r <= '9':
+		return 1
+	case r >= 0x2E80 && isHan(r):
+		return 2
+	}
+	return 3
 }
 
 // normDate returns the digits of a date as YYYYMMDD, or "" when s does not
@@ -186,5 +236,9 @@ func (in *interner) str(s string) string {
 
 func (in *interner) prepared(p *prepared) {
 	p.given, p.family = in.str(p.given), in.str(p.family)
-	p.city, p.region, p.country = in.str(p.city), in.str(p.region), in.str(p.country)
+	p.givenR, p.familyR = in.str(p.givenR), in.str(p.familyR)
+	p.city, p.region = in.str(p.city), in.str(p.region)
+	for i, t := range p.addr {
+		p.addr[i] = in.str(t)
+	}
 }

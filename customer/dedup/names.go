@@ -1,0 +1,241 @@
+package dedup
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/liuzl/gocc"
+	"github.com/mozillazg/go-pinyin"
+)
+
+// Personal names in any script are brought to two forms before they are
+// compared:
+//
+//   - canonical: case and accents folded, traditional Chinese characters
+//     folded to simplified ones (OpenCC's t2s tables: 張 is 张), spaces
+//     removed;
+//   - romanised: Han characters read in pinyin without tones (张伟 is
+//     "zhangwei"; surnames with a special reading, such as 单 "shan", read
+//     as surnames), Cyrillic transliterated; other scripts as they are.
+//
+// A name written whole in one field ("王涛", "王 涛", "Wang Tao") is split
+// into family and given name: Chinese, Japanese and Korean names family
+// name first (by the known compound surnames, such as 欧阳 or 남궁, else
+// one character), other names given name first.
+
+var (
+	t2sOnce sync.Once
+	t2s     *gocc.OpenCC
+)
+
+// simplified folds traditional Chinese characters in s to simplified ones.
+// s is returned as it is when it holds no Han character.
+func simplified(s string) string {
+	if !hasHan(s) {
+		return s
+	}
+	t2sOnce.Do(func() {
+		cc, err := gocc.New("t2s")
+		if err != nil {
+			panic("dedup: load OpenCC t2s tables: " + err.Error())
+		}
+		t2s = cc
+	})
+	out, err := t2s.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x2E80 && isHan(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// familyFirst reports whether a name in s is written family name first:
+// Han, Hangul or Japanese kana.
+func familyFirst(s string) bool {
+	for _, r := range s {
+		if r < 0x1100 {
+			continue
+		}
+		if isHan(r) || unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// compoundSurnames are two-character family names (Chinese, simplified,
+// and Korean).
+var compoundSurnames = map[string]bool{}
+
+// surnames are common one-character Chinese family names (simplified) and
+// Korean ones: a whole name in the given-name field that starts with one
+// is split.
+var surnames = map[rune]bool{}
+
+// surnameReading is the pinyin of surnames whose reading as a family name
+// differs from the character's usual reading.
+var surnameReading = map[rune]string{
+	'单': "shan", '曾': "zeng", '解': "xie", '区': "ou", '仇': "qiu", '朴': "piao",
+	'查': "zha", '盖': "ge", '乐': "yue", '华': "hua", '任': "ren", '燕': "yan",
+	'缪': "miao", '翟': "zhai", '尉': "yu", '覃': "qin", '瞿': "qu", '种': "chong",
+	'秘': "bi", '长': "chang", '重': "chong", '郇': "huan", '员': "yun", '阚': "kan",
+	'隗': "wei", '冼': "xian", '折': "she", '召': "shao", '繁': "po", '句': "gou",
+	'宿': "su", '藏': "zang", '薄': "bo", '卜': "bu", '沈': "shen", '贾': "jia",
+	'柏': "bai", '纪': "ji", '祭': "zhai", '蕃': "pi", '那': "na",
+}
+
+func init() {
+	for _, s := range strings.Fields(`欧阳 司马 诸葛 上官 东方 皇甫 慕容 令狐 尉迟 公孙 长孙 宇文 司徒 夏侯
+		轩辕 端木 独孤 南宫 西门 百里 呼延 万俟 澹台 公冶 申屠 太史 闻人 濮阳 赫连 钟离 宗政 拓跋 司空
+		남궁 황보 제갈 선우 독고 사공 서문`) {
+		compoundSurnames[s] = true
+	}
+	for _, r := range `王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌` {
+		surnames[r] = true
+	}
+}
+
+// splitWhole splits a whole name written in one field (canonical form,
+// spaces kept) into given and family name.
+func splitWhole(s string) (given, family string) {
+	f := strings.Fields(s)
+	switch {
+	case len(f) == 0:
+		return "", ""
+	case familyFirst(s):
+		if len(f) > 1 {
+			return strings.Join(f[1:], ""), f[0]
+		}
+		return splitFamilyFirst(f[0])
+	case len(f) == 1:
+		return "", f[0]
+	}
+	return strings.Join(f[:len(f)-1], ""), f[len(f)-1]
+}
+
+// splitFamilyFirst splits an unspaced CJK name: a known compound surname,
+// else the first character, is the family name. A name of one character,
+// or a compound surname alone, is a family name.
+func splitFamilyFirst(s string) (given, family string) {
+	n := utf8.RuneCountInString(s)
+	if n <= 1 {
+		return "", s
+	}
+	_, w1 := utf8.DecodeRuneInString(s)
+	_, w2 := utf8.DecodeRuneInString(s[w1:])
+	if compoundSurnames[s[:w1+w2]] {
+		return s[w1+w2:], s[:w1+w2]
+	}
+	return s[w1:], s[:w1]
+}
+
+// startsWithSurname reports whether s (unspaced CJK) begins with a known
+// family name and has more after it.
+func startsWithSurname(s string) bool {
+	r, w := utf8.DecodeRuneInString(s)
+	if w == len(s) {
+		return false
+	}
+	if surnames[r] {
+		return true
+	}
+	_, w2 := utf8.DecodeRuneInString(s[w:])
+	return w+w2 < len(s) && compoundSurnames[s[:w+w2]]
+}
+
+// personNames returns the canonical given and family names of a record
+// (folded, simplified, unspaced), splitting a whole name where needed.
+func personNames(givenIn, familyIn, fullIn string) (given, family string) {
+	g, f := canonicalName(givenIn), canonicalName(familyIn)
+	switch {
+	case g == "" && f == "":
+		g, f = splitWhole(canonicalName(fullIn))
+	case f == "" && (strings.IndexByte(g, ' ') >= 0 && familyFirst(g) || familyFirst(g) && startsWithSurname(g)):
+		// "王 涛" or "王涛" in the given-name field.
+		g, f = splitWhole(g)
+	case g == "" && familyFirst(f) && (strings.IndexByte(f, ' ') >= 0 || utf8.RuneCountInString(f) >= 3 || startsWithSurname(f) && !compoundSurnames[f]):
+		// A whole CJK name in the family-name field.
+		g, f = splitWhole(f)
+	case g != "" && f != "" && familyFirst(g):
+		// The given-name field repeats the family name: "王涛" and "王".
+		if sq := squash(g); len(sq) > len(f) && strings.HasPrefix(sq, squash(f)) {
+			g = sq[len(squash(f)):]
+		}
+	}
+	return squash(g), squash(f)
+}
+
+// canonicalName folds a name for comparison: Normalize, then traditional
+// Chinese to simplified. Spaces are kept.
+func canonicalName(s string) string {
+	return simplified(Normalize(s))
+}
+
+// romanise returns the Latin reading of a canonical name: pinyin for Han
+// characters (as a surname when family is set), a transliteration for
+// Cyrillic; other characters as they are. It returns s itself when s is
+// ASCII.
+func romanise(s string, family bool) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) * 2)
+	first := true
+	for _, r := range s {
+		switch {
+		case r >= 0x2E80 && isHan(r):
+			if first && family {
+				if p, ok := surnameReading[r]; ok {
+					b.WriteString(p)
+					break
+				}
+			}
+			if p := pinyin.SinglePinyin(r, pinyinArgs); len(p) > 0 {
+				b.WriteString(p[0])
+			} else {
+				b.WriteRune(r)
+			}
+		case r >= 0x400 && r <= 0x4FF:
+			if t, ok := cyrillic[r]; ok {
+				b.WriteString(t)
+			} else {
+				b.WriteRune(r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+		first = false
+	}
+	return b.String()
+}
+
+var pinyinArgs = pinyin.NewArgs() // pinyin.Normal: no tones
+
+// cyrillic transliterates lower-case Cyrillic letters (a scheme close to
+// the common passport one; the comparators tolerate the variants).
+var cyrillic = map[rune]string{
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z",
+	'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r",
+	'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch",
+	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "yi", 'є': "ye", 'ґ': "g",
+}
