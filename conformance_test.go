@@ -137,6 +137,14 @@ func rowCount(t *testing.T, ctx context.Context, db *bun.DB, table, ws string, i
 	return n
 }
 
+// mustFind returns the one live customer holding email e.
+func mustFind(t *testing.T, ctx context.Context, s *customer.Service, e string) crmtype.ID {
+	t.Helper()
+	c, err := s.ByEmail(ctx, e)
+	require.NoError(t, err)
+	return c.ID
+}
+
 func email(v string) customer.IdentityParams {
 	return customer.IdentityParams{Kind: customer.Email, Value: v}
 }
@@ -349,8 +357,12 @@ func TestConformanceDeleteRestorePurge(t *testing.T) {
 		require.Len(t, listAll(t, ctx, s, customer.ListParams{Filter: customer.Filter{Deleted: customer.IncludeDeleted}}), 2)
 		_, err = s.ByEmail(ctx, "dora@example.com")
 		require.ErrorIs(t, err, crm.ErrNotFound, "lookup skips deleted customers")
-		_, err = s.Create(ctx, customer.CreateParams{Name: "Copy", Identities: []customer.IdentityParams{email("DORA@example.com")}})
-		require.Equal(t, c.ID, requireConflict(t, err).HeldBy, "a deleted customer's identities stay taken")
+		_, err = s.AddIdentity(ctx, c.ID, customer.IdentityParams{Kind: customer.ExternalID, System: "crm", Value: "D-1"})
+		require.ErrorIs(t, err, crm.ErrNotFound)
+		d2, err := s.Create(ctx, customer.CreateParams{Name: "Copy", Identities: []customer.IdentityParams{email("DORA@example.com")}})
+		require.NoError(t, err, "emails may be shared, with deleted customers too")
+		require.Equal(t, d2.ID, mustFind(t, ctx, s, "dora@example.com"), "lookup skips deleted customers")
+		require.NoError(t, s.Purge(ctx, d2.ID))
 		_, err = s.AddIdentity(ctx, c.ID, email("dora2@example.com"))
 		require.ErrorIs(t, err, crm.ErrNotFound)
 		require.ErrorIs(t, s.Delete(ctx, c.ID), crm.ErrNotFound)
@@ -813,26 +825,34 @@ func TestConformanceIdentities(t *testing.T) {
 		require.Equal(t, []customer.Identity{work}, got.Identities)
 		require.Equal(t, bob.ID, found(s.ByEmail(ctx, "bob@work.example")))
 
-		// The same identity on another customer is a conflict naming the holder.
-		_, err = s.AddIdentity(ctx, bob.ID, email("mailto:ALICE@example.com"))
+		// An email or phone may be shared; an external id may not, and a
+		// customer holds an identity once.
+		shared, err := s.AddIdentity(ctx, bob.ID, email("mailto:ALICE@example.com"))
+		require.NoError(t, err, "an email may be shared")
+		_, err = s.ByEmail(ctx, "alice@example.com")
 		ce := requireConflict(t, err)
-		require.Equal(t, alice.ID, ce.HeldBy)
 		require.Equal(t, "email", ce.Field)
+		require.Contains(t, ce.Reason, "held by 2 customers")
+		holders, err := s.Holders(ctx, email("Alice@Example.com"))
+		require.NoError(t, err)
+		require.Equal(t, []crmtype.ID{alice.ID, bob.ID}, custIDs(holders), "oldest first")
+		require.NoError(t, s.RemoveIdentity(ctx, bob.ID, shared.ID))
+		require.Equal(t, alice.ID, found(s.ByEmail(ctx, "alice@example.com")))
 		_, err = s.AddIdentity(ctx, alice.ID, email("alice@example.com"))
-		require.Equal(t, alice.ID, requireConflict(t, err).HeldBy, "taken even by the same customer")
-		_, err = s.Create(ctx, customer.CreateParams{Name: "Carol", Identities: []customer.IdentityParams{email("carol@example.com"), phone("+44 20 7946 0958")}})
-		ce = requireConflict(t, err)
-		require.Equal(t, alice.ID, ce.HeldBy)
-		require.Equal(t, "phone", ce.Field)
-		_, err = s.ByEmail(ctx, "carol@example.com")
-		require.ErrorIs(t, err, crm.ErrNotFound, "the conflicting create stored nothing")
+		require.Equal(t, alice.ID, requireConflict(t, err).HeldBy, "held already by the same customer")
+		carol, err := s.Create(ctx, customer.CreateParams{Name: "Carol", Identities: []customer.IdentityParams{email("carol@example.com"), phone("+44 20 7946 0958")}})
+		require.NoError(t, err, "a phone may be shared")
+		holders, err = s.Holders(ctx, phone("020 7946 0958"))
+		require.NoError(t, err)
+		require.Equal(t, []crmtype.ID{alice.ID, carol.ID}, custIDs(holders))
+		require.NoError(t, s.Purge(ctx, carol.ID))
 		_, err = s.AddIdentity(ctx, bob.ID, customer.IdentityParams{Kind: customer.ExternalID, System: "shopify", Value: "SH-1"})
 		require.Equal(t, alice.ID, requireConflict(t, err).HeldBy)
 		_, err = s.AddIdentity(ctx, bob.ID, customer.IdentityParams{Kind: customer.ExternalID, System: "stripe", Value: "SH-1"})
 		require.NoError(t, err, "the same value in another system is another identity")
 		cs, err := s.CreateMany(ctx, []customer.CreateParams{
-			{Name: "Dup 1", Identities: []customer.IdentityParams{email("dup@example.com")}},
-			{Name: "Dup 2", Identities: []customer.IdentityParams{email("DUP@example.com")}},
+			{Name: "Dup 1", Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: "erp", Value: "E1"}}},
+			{Name: "Dup 2", Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: "erp", Value: "E1"}}},
 		})
 		require.Nil(t, cs)
 		requireConflict(t, err)

@@ -494,7 +494,8 @@ func TestEventsFailedWritesRecordNothing(t *testing.T) {
 		_, err := s.DefineAttribute(ctx, customer.AttributeDef{Key: "tier", Type: customer.TypeEnum, Options: []string{"gold"}})
 		require.NoError(t, err)
 		co := mustCreate(t, ctx, s, customer.CreateParams{Kind: customer.Company, Name: "ACME"})
-		p := mustCreate(t, ctx, s, customer.CreateParams{Name: "张三", CompanyID: co.ID, Identities: []customer.IdentityParams{email("zhang@example.cn")}})
+		p := mustCreate(t, ctx, s, customer.CreateParams{Name: "张三", CompanyID: co.ID, Identities: []customer.IdentityParams{email("zhang@example.cn"),
+			{Kind: customer.ExternalID, System: "shop", Value: "Z-1"}}})
 		_, err = s.RecordPurchase(ctx, customer.PurchaseParams{CustomerID: p.ID, OccurredAt: t0, Amount: crmtype.Money{Minor: 1, Currency: "CNY"}, OrderID: "o-1"})
 		require.NoError(t, err)
 		clock.Advance(time.Second)
@@ -513,12 +514,12 @@ func TestEventsFailedWritesRecordNothing(t *testing.T) {
 				_, err := s.CreateMany(ctx, []customer.CreateParams{{Name: "Good"}, {Name: "Bad", Locale: "!!"}})
 				return err
 			}},
-			{"create with a taken email", crm.ErrConflict, func() error {
-				_, err := s.Create(ctx, customer.CreateParams{Name: "Li", Identities: []customer.IdentityParams{email("ZHANG@example.cn")}})
+			{"create with a taken external id", crm.ErrConflict, func() error {
+				_, err := s.Create(ctx, customer.CreateParams{Name: "Li", Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: "shop", Value: "Z-1"}}})
 				return err
 			}},
-			{"create many with a taken email last", crm.ErrConflict, func() error {
-				_, err := s.CreateMany(ctx, []customer.CreateParams{{Name: "A"}, {Name: "B", Identities: []customer.IdentityParams{email("zhang@example.cn")}}})
+			{"create many with a taken external id last", crm.ErrConflict, func() error {
+				_, err := s.CreateMany(ctx, []customer.CreateParams{{Name: "A"}, {Name: "B", Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: "shop", Value: "Z-1"}}}})
 				return err
 			}},
 			{"update with a stale version", crm.ErrConflict, func() error {
@@ -536,8 +537,12 @@ func TestEventsFailedWritesRecordNothing(t *testing.T) {
 			{"delete unknown", crm.ErrNotFound, func() error { return s.Delete(ctx, crmtype.NewID(t0)) }},
 			{"restore live", crm.ErrNotFound, func() error { _, err := s.Restore(ctx, p.ID); return err }},
 			{"purge company with people", crm.ErrConflict, func() error { return s.Purge(ctx, co.ID) }},
-			{"add a taken identity", crm.ErrConflict, func() error {
-				_, err := s.AddIdentity(ctx, co.ID, email("zhang@example.cn"))
+			{"add a taken external id", crm.ErrConflict, func() error {
+				_, err := s.AddIdentity(ctx, co.ID, customer.IdentityParams{Kind: customer.ExternalID, System: "shop", Value: "Z-1"})
+				return err
+			}},
+			{"add an identity held already", crm.ErrConflict, func() error {
+				_, err := s.AddIdentity(ctx, p.ID, email("ZHANG@example.cn"))
 				return err
 			}},
 			{"remove an identity not held", crm.ErrNotFound, func() error { return s.RemoveIdentity(ctx, co.ID, p.Identities[0].ID) }},

@@ -62,15 +62,24 @@ func TestHygieneNormalise(t *testing.T) {
 					ids[w] = append(ids[w], i.ID)
 				}
 			}
+			clock.Advance(time.Minute)
+			two, err := ws.Customers.AddIdentity(ctx, cs[w][1].ID, email("bob.two@example.com"))
+			require.NoError(t, err)
+			ids[w] = append(ids[w], two.ID)
 		}
-		// ids: 0 ann@, 1 bob@, 2 bob's phone, 3 cy@, 4 cy's phone, 5 external.
+		// ids: 0 ann@, 1 bob@, 2 bob's phone, 3 cy@, 4 cy's phone, 5 external, 6 bob's second email.
 		for w, name := range []string{"acme", "other"} {
 			setIdentity(t, ctx, db, name, ids[w][0], "Ann@Example.COM")  // not canonical
 			setIdentity(t, ctx, db, name, ids[w][2], "(650) 253-0001")   // local, read with the region
 			setIdentity(t, ctx, db, name, ids[w][3], "not an email")     // invalid
 			setIdentity(t, ctx, db, name, ids[w][4], "+1 555")           // impossible number
-			setIdentity(t, ctx, db, name, ids[w][1], "ANN@example.com ") // canonical form taken by ids[0] after its update
+			setIdentity(t, ctx, db, name, ids[w][1], "ANN@example.com ") // canonical form shared with ids[0] after its update
+			setIdentity(t, ctx, db, name, ids[w][6], "Bob.Two@Example.com")
 		}
+		// Emails may be shared, but one customer holds a value once: Bob's
+		// second email, read again, is the first one's.
+		setIdentity(t, ctx, db, "acme", ids[0][1], "BOB@example.com ")
+		setIdentity(t, ctx, db, "acme", ids[0][6], "Bob@Example.com")
 		other := dumpWorkspace(t, ctx, db, "other")
 		s := client.Workspace("acme").Customers
 
@@ -78,20 +87,20 @@ func TestHygieneNormalise(t *testing.T) {
 		before := dumpWorkspace(t, ctx, db, "acme")
 		rep, err := s.Normalise(ctx, customer.NormaliseParams{DryRun: true, BatchSize: 2})
 		require.NoError(t, err)
-		require.Equal(t, 5, rep.Checked, "emails and phones, not external ids")
-		require.Len(t, rep.Updated, 3)
+		require.Equal(t, 6, rep.Checked, "emails and phones, not external ids")
+		require.Len(t, rep.Updated, 4)
 		require.Len(t, rep.Flagged, 2)
 		require.Equal(t, before, dumpWorkspace(t, ctx, db, "acme"))
 
 		clock.Advance(time.Hour)
 		rep, err = s.Normalise(ctx, customer.NormaliseParams{BatchSize: 2})
 		require.NoError(t, err)
-		require.Equal(t, 5, rep.Checked)
-		require.Len(t, rep.Updated, 2)
+		require.Equal(t, 6, rep.Checked)
+		require.Len(t, rep.Updated, 3)
 		require.Len(t, rep.Conflicts, 1, "%+v", rep)
-		require.Equal(t, ids[0][1], rep.Conflicts[0].IdentityID)
-		require.Equal(t, "ann@example.com", rep.Conflicts[0].NewValue)
-		require.Equal(t, cs[0][0].ID, rep.Conflicts[0].HeldBy)
+		require.Equal(t, ids[0][6], rep.Conflicts[0].IdentityID)
+		require.Equal(t, "bob@example.com", rep.Conflicts[0].NewValue)
+		require.Equal(t, cs[0][1].ID, rep.Conflicts[0].HeldBy)
 		require.Len(t, rep.Flagged, 2)
 		require.Equal(t, "is not an email address", invalidReason(t, ctx, db, "acme", ids[0][3]))
 		require.Equal(t, "is not a valid phone number", invalidReason(t, ctx, db, "acme", ids[0][4]))
@@ -108,7 +117,9 @@ func TestHygieneNormalise(t *testing.T) {
 		cy, err := s.Get(ctx, cs[0][2].ID)
 		require.NoError(t, err)
 		require.Len(t, cy.Identities, 3, "flagged identities are kept")
-		require.Equal(t, 2, countEvents(t, ctx, db, "acme", customer.EventIdentityNormalised))
+		require.Equal(t, "is not an email address", cy.Identities[0].Invalid, "the customer's copy carries the flag")
+		require.Empty(t, cy.Email(), "a flagged email is not the customer's email")
+		require.Equal(t, 3, countEvents(t, ctx, db, "acme", customer.EventIdentityNormalised))
 		require.Equal(t, 2, countEvents(t, ctx, db, "acme", customer.EventIdentityFlagged))
 
 		// A second run changes nothing but still reports the conflict; a

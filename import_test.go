@@ -87,7 +87,8 @@ func TestImportCustomers(t *testing.T) {
 		changed := "name,tags,identities\n" +
 			"Sato Hanako,,\"[{\"\"kind\"\":\"\"external\"\",\"\"system\"\":\"\"shop\"\",\"\"value\"\":\"\"S00007\"\"}]\"\n" +
 			"Anna,,\"[{\"\"kind\"\":\"\"email\"\",\"\"value\"\":\"\"USER2@example.com\"\"},{\"\"kind\"\":\"\"external\"\",\"\"system\"\":\"\"crm2\"\",\"\"value\"\":\"\"A2\"\"}]\"\n"
-		upd, err := ws.Customers.ImportCustomers(ctx, strings.NewReader(changed), customer.CustomerImport{})
+		// (Overwrite: by default a stored name is never replaced.)
+		upd, err := ws.Customers.ImportCustomers(ctx, strings.NewReader(changed), customer.CustomerImport{Overwrite: true})
 		require.NoError(t, err)
 		require.Equal(t, customer.ImportCounts{Updated: 2}, upd.ImportCounts)
 		c2, err := ws.Customers.Get(ctx, c.ID)
@@ -125,7 +126,7 @@ func TestImportBadRows(t *testing.T) {
 			"Too,few\n" + // 8: two fields
 			"Bad \xff UTF8,u@example.com,,,,,\n" + // 9
 			"Huge," + strings.Repeat("x", 70<<10) + "@example.com,,,,,\n" + // 10: over MaxFieldBytes
-			"Taken Phone,two@example.com,+86 138 0013 8000,,,,\n" + // 11: one@'s phone, but email of nobody: updates Good One? no: matches by phone
+			"Taken Phone,two@example.com,+86 138 0013 8000,,,,\n" + // 11: Good One's phone, another name: a possible duplicate
 			"Bad Country,c@example.com,,,XX,,\n" + // 12
 			"Good Two,two2@example.com,,customer,,,silver\n" // 13
 		want := map[int]string{3: "name", 4: "identities[0].value", 5: "stage", 6: "attributes.tier", 7: "", 8: "", 9: "name", 10: "identities", 12: "address.country"}
@@ -146,35 +147,54 @@ func TestImportBadRows(t *testing.T) {
 			require.Equal(t, 12, rep.Rows)
 			require.Equal(t, len(want), rep.Failed)
 		}
+		// Invalid values rejected (not kept flagged, the default), phones matched too.
+		strict := customer.CustomerImport{Columns: cols, Invalid: customer.InvalidReject,
+			MatchOn: []customer.IdentityKind{customer.Email, customer.Phone}}
 
 		// All or nothing: nothing is written and the report still says why.
-		rep, err := ws.Customers.ImportCustomers(ctx, strings.NewReader(file), customer.CustomerImport{Columns: cols, ImportOptions: customer.ImportOptions{AllOrNothing: true, BatchSize: 4}})
+		strict.ImportOptions = customer.ImportOptions{AllOrNothing: true, BatchSize: 4}
+		rep, err := ws.Customers.ImportCustomers(ctx, strings.NewReader(file), strict)
 		require.ErrorIs(t, err, crm.ErrInvalid)
 		check(rep)
 		n, err := ws.Customers.Count(ctx, customer.Filter{})
 		require.NoError(t, err)
 		require.Zero(t, n)
+		pd, err := ws.Customers.PossibleDuplicates(ctx, customer.PossibleDuplicateParams{})
+		require.NoError(t, err)
+		require.Empty(t, pd.Items)
 
 		// By default the good rows load.
-		rep, err = ws.Customers.ImportCustomers(ctx, strings.NewReader(file), customer.CustomerImport{Columns: cols, ImportOptions: customer.ImportOptions{BatchSize: 4}})
+		strict.ImportOptions = customer.ImportOptions{BatchSize: 4}
+		rep, err = ws.Customers.ImportCustomers(ctx, strings.NewReader(file), strict)
 		require.NoError(t, err)
 		check(rep)
-		require.Equal(t, 2, rep.Created)
-		require.Equal(t, 1, rep.Updated) // line 11 matched Good One by phone and added an email
+		require.Equal(t, 3, rep.Created, "line 11 shares a phone with another name: created, not merged")
+		require.Zero(t, rep.Updated)
+		require.Len(t, rep.PossibleDuplicates, 1)
+		require.Equal(t, 11, rep.PossibleDuplicates[0].Line)
 		n, err = ws.Customers.Count(ctx, customer.Filter{})
 		require.NoError(t, err)
-		require.Equal(t, 2, n)
-		one, err := ws.Customers.ByEmail(ctx, "two@example.com")
+		require.Equal(t, 3, n)
+		one, err := ws.Customers.ByEmail(ctx, "one@example.com")
 		require.NoError(t, err)
-		require.Equal(t, "Taken Phone", one.Name)
-		require.Equal(t, "+8613800138000", one.Phone())
+		require.Equal(t, "Good One", one.Name)
+		taken, err := ws.Customers.ByEmail(ctx, "two@example.com")
+		require.NoError(t, err)
+		require.Equal(t, "Taken Phone", taken.Name)
+		require.Equal(t, "+8613800138000", taken.Phone())
+		require.Equal(t, []crmtype.ID{one.ID}, rep.PossibleDuplicates[0].OtherIDs)
 
-		// Identities of two different customers in one row are rejected.
-		rep, err = ws.Customers.ImportCustomers(ctx, strings.NewReader("name,email,phone,stage,country,tags,tier\nX,two2@example.com,+8613800138000,,,,\n"),
-			customer.CustomerImport{Columns: cols})
+		// A row whose email and phone two customers hold: the email (first
+		// in MatchOn) decides, and the phone is shared.
+		rep, err = ws.Customers.ImportCustomers(ctx, strings.NewReader("name,email,phone,stage,country,tags,tier\nGood Two,two2@example.com,+8613800138000,,,,\n"), strict)
 		require.NoError(t, err)
-		require.Equal(t, 1, rep.Failed)
-		require.Equal(t, "identities", rep.Errors[0].Field)
+		require.Equal(t, 1, rep.Updated, "%+v", rep)
+		two, err := ws.Customers.ByEmail(ctx, "two2@example.com")
+		require.NoError(t, err)
+		require.Equal(t, []customer.ImportMerge{{Line: 2, CustomerID: two.ID, Key: customer.IdentityKey{Kind: customer.Email, Value: "two2@example.com"}}}, rep.Merges)
+		holders, err := ws.Customers.Holders(ctx, customer.IdentityParams{Kind: customer.Phone, Value: "+8613800138000"})
+		require.NoError(t, err)
+		require.Equal(t, []crmtype.ID{one.ID, taken.ID, two.ID}, custIDs(holders))
 
 		// File-level errors.
 		_, err = ws.Customers.ImportCustomers(ctx, strings.NewReader("name,email\nx,y\n"), customer.CustomerImport{Columns: cols})

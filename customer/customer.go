@@ -77,15 +77,15 @@ type Customer struct {
 	ErasedAt *time.Time
 }
 
-// Email returns the customer's first email identity, or "".
+// Email returns the customer's first valid email identity, or "".
 func (c *Customer) Email() string { return c.identity(Email) }
 
-// Phone returns the customer's first phone identity in E.164, or "".
+// Phone returns the customer's first valid phone identity in E.164, or "".
 func (c *Customer) Phone() string { return c.identity(Phone) }
 
 func (c *Customer) identity(k IdentityKind) string {
 	for _, id := range c.Identities {
-		if id.Kind == k {
+		if id.Kind == k && id.Invalid == "" {
 			return id.Value
 		}
 	}
@@ -94,8 +94,11 @@ func (c *Customer) identity(k IdentityKind) string {
 
 // CreateParams describes a new customer. Zero fields take their defaults.
 type CreateParams struct {
-	Kind       Kind   // default Person
-	Name       string // required; 1–200 characters after trimming
+	Kind Kind // default Person
+	// Name is the display name, 1–200 characters after trimming. It is
+	// required, except for a person with a GivenName or a FamilyName: then
+	// an empty Name is composed from them by ComposeName with Locale.
+	Name       string
 	GivenName  string
 	FamilyName string
 	CompanyID  crmtype.ID // must name a company of the same workspace

@@ -129,6 +129,9 @@ func DedupRecord(c *Customer, dateAttr string, attrs ...string) dedup.Record {
 		},
 	}
 	for _, id := range c.Identities {
+		if id.Invalid != "" {
+			continue // never a match key
+		}
 		switch id.Kind {
 		case Email:
 			r.Emails = append(r.Emails, id.Value)
@@ -192,12 +195,12 @@ func (s *Service) MatchCandidate(ctx context.Context, cp CreateParams, p Duplica
 		return nil, wrap(op, err)
 	}
 	p = p.withDefaults(q, defs)
-	region, err := s.store.DefaultRegion(ctx, sc)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
+	// Phones are read in the candidate's country, else the workspace's region.
+	region := countryRegion(cp.Address.Country)
 	if region == "" {
-		region = cp.Address.Country
+		if region, err = s.store.DefaultRegion(ctx, sc); err != nil {
+			return nil, wrap(op, err)
+		}
 	}
 	seen := map[crmtype.ID]*Customer{}
 	var order []crmtype.ID
@@ -207,12 +210,21 @@ func (s *Service) MatchCandidate(ctx context.Context, cp CreateParams, p Duplica
 			order = append(order, c.ID)
 		}
 	}
+	var keys []IdentityKey
 	for _, ip := range cp.Identities {
-		c, err := s.Lookup(ctx, ip)
-		if err == nil {
-			add(c)
-		} else if !errors.Is(err, crmtype.ErrNotFound) && !errors.Is(err, crmtype.ErrInvalid) {
-			return nil, err
+		if id, err := ip.canonical(region); err == nil {
+			keys = append(keys, id.Key())
+		}
+	}
+	if len(keys) > 0 {
+		hs, err := s.store.IdentityHolders(ctx, sc, keys)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		for _, k := range keys {
+			for _, c := range hs[k] {
+				add(c)
+			}
 		}
 	}
 	sp := SearchParams{Filter: p.Filter, Limit: 50}

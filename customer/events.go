@@ -38,6 +38,10 @@ const (
 	// Hygiene (Service.Normalise, Service.Stale).
 	EventIdentityNormalised = "identity.normalised" // Changes: value before and after
 	EventIdentityFlagged    = "identity.flagged"    // Changes: invalid reason before and after ("" when it became valid)
+	// Possible duplicates (an import's, Service.DismissPossibleDuplicate);
+	// Subject is the pair's id, Customer its customer.
+	EventPossibleDuplicate  = "customer.possible_duplicate"  // Changes: other_id, reason, source
+	EventDuplicateDismissed = "customer.duplicate_dismissed" // Changes: other_id as Before
 )
 
 // EventTypes lists the event types this package records.
@@ -46,7 +50,7 @@ var EventTypes = []string{
 	EventCustomerPurged, EventCustomerErased, EventIdentityAdded, EventIdentityRemoved, EventPurchaseRecorded,
 	EventPurchasesRecorded, EventAttributeDefined, EventAttributeRemoved,
 	EventCustomerMerged, EventCustomerMergedInto, EventCustomerUnmerged,
-	EventIdentityNormalised, EventIdentityFlagged,
+	EventIdentityNormalised, EventIdentityFlagged, EventPossibleDuplicate, EventDuplicateDismissed,
 }
 
 // Subject types of this package's events.
@@ -55,6 +59,7 @@ const (
 	SubjectIdentity  = "identity"
 	SubjectPurchase  = "purchase"
 	SubjectAttribute = "attribute"
+	SubjectDuplicate = "possible_duplicate"
 )
 
 // fields returns c's fields as JSON-ready values keyed by field name.

@@ -82,13 +82,28 @@ func ExampleService_Create() {
 		fmt.Printf("%-8s %-8s %s\n", id.Kind, id.System, id.Value)
 	}
 
-	// An identity can belong to one customer only.
+	// An external id belongs to one customer only...
 	_, err = customers.Create(ctx, customer.CreateParams{
 		Name:       "Li Si",
-		Identities: []customer.IdentityParams{{Kind: customer.Email, Value: "zhang.san@example.cn"}},
+		Identities: []customer.IdentityParams{{Kind: customer.ExternalID, System: "shopify", Value: "cust-1001"}},
 	})
 	var ce *crmtype.ConflictError
 	fmt.Println(errors.As(err, &ce), ce.Resource, ce.Field, ce.Value, ce.HeldBy == c.ID)
+	// ... while an email or a phone may be shared (a household's landline):
+	// Lookup then says how many hold it, and Holders lists them.
+	if _, err := customers.Create(ctx, customer.CreateParams{
+		GivenName: "四", FamilyName: "李", // the name is composed: 李四
+		Identities: []customer.IdentityParams{{Kind: customer.Phone, Value: "+86 138 0013 8000"}},
+	}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = customers.ByPhone(ctx, "13800138000")
+	fmt.Println(errors.Is(err, crmtype.ErrConflict), err)
+	holders, err := customers.Holders(ctx, customer.IdentityParams{Kind: customer.Phone, Value: "13800138000"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(holders[0].Name, holders[1].Name)
 
 	// Bad input names the field, and nothing is written.
 	_, err = customers.Create(ctx, customer.CreateParams{Name: "Li Si", Attributes: map[string]any{"tier": "platinum"}})
@@ -98,7 +113,9 @@ func ExampleService_Create() {
 	// email             zhang.san@example.cn
 	// phone             +8613800138000
 	// external shopify  cust-1001
-	// true identity email zhang.san@example.cn true
+	// true identity external cust-1001 true
+	// true customer: lookup: conflict: identity phone "+8613800138000" is held by 2 customers: list them with Holders
+	// 张三 李四
 	// true customer: create: invalid attributes.tier: "platinum" is not one of its options
 }
 

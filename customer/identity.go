@@ -23,8 +23,11 @@ const (
 	ExternalID IdentityKind = "external" // an id in another system, named by System
 )
 
-// Identity is one way to recognise a customer. Each (kind, system, value) is
-// unique within a workspace.
+// Identity is one way to recognise a customer. An external id is unique
+// within a workspace (it is a key into another system); an email or a
+// phone may be held by several customers (a household's landline, a
+// switchboard, a shared mailbox). One customer holds each (kind, system,
+// value) at most once.
 type Identity struct {
 	ID         crmtype.ID
 	CustomerID crmtype.ID
@@ -35,13 +38,41 @@ type Identity struct {
 	System string // the external system, e.g. "shopify"; "" for emails and phones
 	Label  string // free text such as "work" or "home"
 	// Raw is the value as it was given.
-	Raw       string
+	Raw string
+	// Invalid says why the value is not a valid email or phone ("" when it
+	// is valid): an import that keeps invalid values (InvalidKeep) stores
+	// them flagged, with Value the trimmed text as given, and hygiene
+	// (Normalise) flags values that stopped being valid. An invalid
+	// identity is never used to match customers nor sent to.
+	Invalid   string
 	CreatedAt time.Time
+}
+
+// IdentityKey names an identity by its kind, system and canonical value.
+type IdentityKey struct {
+	Kind   IdentityKind
+	System string
+	Value  string
+}
+
+// Key returns id's IdentityKey.
+func (id Identity) Key() IdentityKey {
+	return IdentityKey{Kind: id.Kind, System: id.System, Value: id.Value}
+}
+
+// String renders k as "email a@b.com" or "external shop:123".
+func (k IdentityKey) String() string {
+	if k.System != "" {
+		return string(k.Kind) + " " + k.System + ":" + k.Value
+	}
+	return string(k.Kind) + " " + k.Value
 }
 
 // IdentityParams describes an identity to add. Value may be in any common
 // format: "Zhang San <ZHANG@Example.CN>", "mailto:a@b.com", "+86 138-0013-8000",
-// "(650) 253-0000" (read with the workspace's default region).
+// "(650) 253-0000" (a number without a country code is read in the
+// customer's country, Address.Country, else in the workspace's default
+// region).
 type IdentityParams struct {
 	Kind   IdentityKind
 	Value  string

@@ -125,6 +125,9 @@ type ImportCounts struct {
 	Updated int // rows that changed an existing customer
 	Skipped int // rows that changed nothing: the values or the order were already stored
 	Failed  int // rejected rows; see ImportReport.Errors
+	// Warned counts the rows loaded with a warning (an invalid value kept
+	// flagged or dropped); see ImportReport.Warnings.
+	Warned int
 	// CustomersCreated counts the customers a purchase import created
 	// (PurchaseColumns.CreateCustomers).
 	CustomersCreated int
@@ -140,6 +143,48 @@ type ImportReport struct {
 	// Errors lists the rejected rows in file order, at most
 	// ImportOptions.MaxErrors of them.
 	Errors []RowError
+	// Warnings lists, in file order, the values of loaded rows that could
+	// not be read (an invalid email or phone kept flagged or dropped), at
+	// most ImportOptions.MaxErrors of them. The rows are not rejected.
+	Warnings []RowWarning
+	// Merges lists every row of a customer import that matched a customer
+	// (stored, or created by an earlier row of the run) and was loaded into
+	// it, with the key that decided, in file order.
+	Merges []ImportMerge
+	// PossibleDuplicates lists every row of a customer import whose key
+	// pointed to customers it was not merged with (a name that clearly
+	// differs, a key several customers share): the row created a customer,
+	// recorded with each of them for review (Service.PossibleDuplicates).
+	PossibleDuplicates []ImportDuplicate
+}
+
+// RowWarning is a value of a loaded row that could not be read.
+type RowWarning struct {
+	Line   int    // line of the file where the row starts, from 1
+	Column string // the file's column
+	Field  string // the kind of value: "email" or "phone"
+	Value  string // the text as given (trimmed)
+	Reason string // why it is invalid
+	// Dropped is true when the value was not stored (InvalidDrop); false
+	// when it was kept as an identity flagged invalid.
+	Dropped bool
+}
+
+// ImportMerge is a row loaded into a customer it matched.
+type ImportMerge struct {
+	Line       int
+	CustomerID crmtype.ID
+	Key        IdentityKey // the key that decided the match
+}
+
+// ImportDuplicate is a row that created a customer recorded as a possible
+// duplicate of others.
+type ImportDuplicate struct {
+	Line       int
+	CustomerID crmtype.ID   // the customer the row created
+	OtherIDs   []crmtype.ID // the customers holding Key, oldest first
+	Key        IdentityKey
+	Reason     string
 }
 
 // RowError says why one row was rejected.
@@ -175,14 +220,10 @@ type IdentityColumn struct {
 
 // CustomerColumns map a file's columns onto customer fields. An empty name
 // leaves the field unmapped. A mapped column that is not in the file's
-// header is an error for the whole import.
-//
-// Rows are matched to stored customers by their identities (external ids
-// first, then emails, then phones): a row that matches nobody creates a
-// customer; a row that matches one customer updates it with the version it
-// read (and is skipped when nothing changes); a row whose identities belong
-// to two customers is rejected. When updating, an empty cell leaves the
-// stored value as it is: an import never clears a field.
+// header is an error for the whole import. A name column is not needed
+// when given or family names are mapped: a row without a name takes
+// ComposeName of them (with the row's locale). CustomerImport says how rows
+// match stored customers.
 type CustomerColumns struct {
 	Name, GivenName, FamilyName string
 	Kind, Stage                 string // Kind applies to new customers only
@@ -190,7 +231,12 @@ type CustomerColumns struct {
 	AddressLine1, AddressLine2  string
 	City, Region                string
 	PostalCode, Country         string
-	OwnerID, Source             string
+	// PhoneCountry is a column of ISO 3166-1 country codes in which the
+	// row's phones without a country code are read. Without it (or with an
+	// empty cell) they are read in the row's Country, else in the
+	// workspace's default region.
+	PhoneCountry    string
+	OwnerID, Source string
 	// Tags is a column of tags joined by TagSeparator (default ";"), or a
 	// JSON array of strings; a non-empty cell replaces the customer's tags.
 	Tags         string
@@ -224,31 +270,87 @@ func DefaultCustomerColumns() CustomerColumns {
 	}
 }
 
+// InvalidPolicy says what a customer import does with an email or phone
+// cell it cannot read.
+type InvalidPolicy int
+
+// Invalid value policies.
+const (
+	// InvalidKeep loads the row and keeps the value as an identity of its
+	// kind flagged invalid (Identity.Invalid says why; its Value is the
+	// text as given, trimmed); the report warns (ImportReport.Warnings).
+	// The default. A flagged identity is never used to match customers nor
+	// sent to; Normalise re-reads it.
+	InvalidKeep InvalidPolicy = iota
+	// InvalidDrop loads the row without the value; the report warns.
+	InvalidDrop
+	// InvalidReject rejects the row (ImportReport.Errors).
+	InvalidReject
+)
+
+// DefaultMatchOn returns the keys rows are matched on by default: external
+// ids, then emails. Phones are shared by households and switchboards too
+// often to match on unless asked for.
+func DefaultMatchOn() []IdentityKind { return []IdentityKind{ExternalID, Email} }
+
 // CustomerImport configures ImportCustomers.
 type CustomerImport struct {
 	ImportOptions
 	// Columns maps columns onto fields. Default DefaultCustomerColumns().
 	Columns *CustomerColumns
+	// MatchOn lists, in order, the kinds of identity that match a row with
+	// a stored customer. nil means DefaultMatchOn (external id, then
+	// email); an empty non-nil slice matches nothing (every row creates a
+	// customer). Identities of other kinds are stored but never matched.
+	MatchOn []IdentityKind
+	// Invalid says what happens to an email or phone that cannot be read.
+	// Default InvalidKeep.
+	Invalid InvalidPolicy
+	// Overwrite makes a row that matches a customer overwrite its fields
+	// with the row's non-empty cells (a stage, a name), and replace its
+	// tags. By default a match only fills the customer's empty fields and
+	// adds tags, identities and attributes it lacks: a non-empty value,
+	// the name above all, is never replaced by a different one.
+	Overwrite bool
 }
 
 // errRollback rolls back a DryRun or a failed AllOrNothing import.
 var errRollback = errors.New("customer: import: rolled back")
 
-// ImportCustomers reads customers from r and creates or updates them (see
-// CustomerColumns for how rows match stored customers), in batches of
-// BatchSize rows, each in one transaction with the validation of Create and
-// Update. A second run of the same file creates nothing: its rows update or
-// are skipped — for rows that carry an identity (external id, email or
-// phone) to match on. A row without any identity cannot be matched and is
-// created again on every run: map an identity column to make a file
-// re-runnable.
+// ImportCustomers reads customers from r and creates or updates them, in
+// batches of BatchSize rows, each in one transaction with the validation
+// of Create.
+//
+// Matching never merges people silently. A row's identities of the kinds in
+// cfg.MatchOn are tried in that order; the first one that stored customers
+// hold (or customers that earlier rows of the run created) decides:
+//
+//   - an external id, or an email or phone held by exactly one customer
+//     whose name does not clearly differ from the row's
+//     (dedup.NamesConflict) and whose kind is the row's: the row is loaded
+//     into that customer, which it updates (survivorship: see
+//     cfg.Overwrite) or leaves as it is (skipped), and ImportReport.Merges
+//     lists it with the key;
+//   - a key whose holder's name clearly differs (or whose kind is not the
+//     row's), or that several customers share: the row creates a customer,
+//     recorded as a possible duplicate of each holder for review
+//     (ImportReport.PossibleDuplicates, Service.PossibleDuplicates), unless
+//     one holder already has everything the row says (the row is skipped,
+//     so that a rerun creates nothing).
+//
+// A row whose keys nobody holds creates a customer. A second run of the
+// same file creates nothing: its rows are skipped or update — for rows
+// that carry a key to match on. A row without one is created again on
+// every run. Phones without a country code are read in the row's
+// PhoneCountry, else its Country, else the workspace's default region.
+// Invalid emails and phones are kept flagged by default (cfg.Invalid).
 //
 // Rejected rows (bad values, malformed CSV records, wrong column counts,
-// invalid UTF-8, fields over MaxFieldBytes, taken identities) are listed in
-// the report with their line, column, field and reason, and the other rows
-// still load, unless AllOrNothing. The returned error is for the file or
-// the run as a whole: ErrInvalid for a bad mapping or header, a record
-// over MaxRecordBytes, more than MaxErrors rejected rows or, with
+// invalid UTF-8, fields over MaxFieldBytes, taken external ids) are listed
+// in the report with their line, column, field and reason, and the other
+// rows still load, unless AllOrNothing. The returned error is for the file
+// or the run as a whole: ErrInvalid for a bad mapping, MatchOn or header, a
+// record over MaxRecordBytes, more than MaxErrors rejected rows or, with
 // AllOrNothing, any rejected row; the context's error when ctx ends; or a
 // database error. The report is returned in every case and counts the
 // rows of finished batches (committed ones, except in a DryRun or an
@@ -263,7 +365,11 @@ func (s *Service) ImportCustomers(ctx context.Context, r io.Reader, cfg Customer
 		cols.TagSeparator = ";"
 	}
 	im := &importer{svc: s, opt: cfg.ImportOptions.withDefaults(), op: "import customers"}
-	im.batchFn = func(b *batch, recs []record) error { return b.customerBatch(recs, &cols) }
+	mc, err := newMatchConfig(cfg)
+	if err != nil {
+		return &im.report, wrap(im.op, err)
+	}
+	im.batchFn = func(b *batch, recs []record) error { return b.customerBatch(recs, &cols, mc) }
 	im.checkHeader = func(header []string, defs []AttributeDef) error { return cols.check(header, defs, cfg.Columns == nil) }
 	return im.run(ctx, r)
 }
@@ -429,11 +535,19 @@ func (im *importer) commit(b *batch, rows int) {
 	c.Skipped += b.counts.Skipped
 	c.Failed += b.counts.Failed
 	c.CustomersCreated += b.counts.CustomersCreated
+	c.Warned += b.counts.Warned
 	for _, e := range b.errs {
 		if len(im.report.Errors) < im.opt.MaxErrors {
 			im.report.Errors = append(im.report.Errors, e)
 		}
 	}
+	for _, w := range b.warnings {
+		if len(im.report.Warnings) < im.opt.MaxErrors {
+			im.report.Warnings = append(im.report.Warnings, w)
+		}
+	}
+	im.report.Merges = append(im.report.Merges, b.merges...)
+	im.report.PossibleDuplicates = append(im.report.PossibleDuplicates, b.dups...)
 	for k, id := range b.known {
 		im.known[k] = id
 	}
@@ -457,6 +571,10 @@ type batch struct {
 	purchases    []*Purchase
 	purchaseLine []int
 	known        map[string]crmtype.ID // identity keys resolved in this batch
+	// a customer batch's report entries
+	warnings []RowWarning
+	merges   []ImportMerge
+	dups     []ImportDuplicate
 }
 
 func identityKey(id Identity) string {
@@ -528,220 +646,22 @@ func (b *batch) flushCustomers() error {
 	return nil
 }
 
-// lookup returns the live customer holding id, or nil.
+// lookup returns the live customer holding id, or nil; a key several
+// customers share is ErrConflict.
 func (b *batch) lookup(id Identity) (*Customer, error) {
-	c, err := b.tx.FindByIdentity(b.ctx, b.sc, id.Kind, id.System, id.Value)
-	if errors.Is(err, crmtype.ErrNotFound) {
+	hs, err := b.tx.IdentityHolders(b.ctx, b.sc, []IdentityKey{id.Key()})
+	if err != nil {
+		return nil, err
+	}
+	cs := hs[id.Key()]
+	switch len(cs) {
+	case 0:
 		return nil, nil
+	case 1:
+		return cs[0], nil
 	}
-	return c, err
-}
-
-// kindOrder sorts identities for matching: external ids, emails, phones.
-func kindOrder(k IdentityKind) int {
-	switch k {
-	case ExternalID:
-		return 0
-	case Email:
-		return 1
-	}
-	return 2
-}
-
-// customerRow loads one customer row.
-// customerBatch loads a batch of customer rows. When every valid row
-// would create a customer with identities not seen earlier in the batch,
-// it first tries to insert them all at once, without a lookup per row (the
-// common case of a first import); when that is refused (an identity is
-// taken: some rows are updates), it goes row by row.
-func (b *batch) customerBatch(recs []record, cols *CustomerColumns) error {
-	rows := make([]*customerRowData, 0, len(recs))
-	fast := true
-	seen := map[string]bool{}
-	now := b.svc.clock.Now()
-	for _, rec := range recs {
-		r := b.parseCustomer(rec, cols)
-		if r == nil {
-			continue
-		}
-		rows = append(rows, r)
-		if !fast {
-			continue
-		}
-		c, err := newCustomer(r.cp, b.im.defs, b.im.region, now)
-		if err != nil {
-			fast = false // perhaps a valid update; the row by row path tells
-			continue
-		}
-		for _, id := range c.Identities {
-			k := identityKey(id)
-			fast = fast && !seen[k]
-			seen[k] = true
-		}
-		r.c = c
-	}
-	if fast && len(rows) > 0 {
-		cs := make([]*Customer, len(rows))
-		for i, r := range rows {
-			cs[i] = r.c
-		}
-		err := b.tx.InsertCustomers(b.ctx, b.sc, cs)
-		if err == nil {
-			b.counts.Created += len(cs)
-			return nil
-		}
-		if !rowLevel(err) {
-			return err
-		}
-	}
-	for _, r := range rows {
-		if err := b.ctx.Err(); err != nil {
-			return err
-		}
-		if err := b.customerRow(r, cols); err != nil {
-			return err
-		}
-	}
-	return b.flushCustomers()
-}
-
-// customerRowData is one customer row, read.
-type customerRowData struct {
-	line   int
-	cp     CreateParams
-	up     UpdateParams
-	idCols []string
-	ids    []Identity // canonical, external ids first
-	c      *Customer  // the customer it would create
-}
-
-// parseCustomer reads a row, or rejects it and returns nil.
-func (b *batch) parseCustomer(rec record, cols *CustomerColumns) *customerRowData {
-	cp, up, idCols, ferr := cols.params(rec, b.im)
-	if ferr != nil {
-		b.fail(rec.line, ferr.Column, ferr.Err)
-		return nil
-	}
-	// Canonical identities, to match the row with stored customers.
-	ids := make([]Identity, 0, len(cp.Identities))
-	for i, ip := range cp.Identities {
-		id, err := ip.canonical(b.im.region)
-		if err != nil {
-			b.fail(rec.line, idCols[i], err.(*crmtype.ValidationError).Prefix(fmt.Sprintf("identities[%d]", i)))
-			return nil
-		}
-		ids = append(ids, id)
-	}
-	sort.SliceStable(ids, func(i, j int) bool { return kindOrder(ids[i].Kind) < kindOrder(ids[j].Kind) })
-	return &customerRowData{line: rec.line, cp: cp, up: up, idCols: idCols, ids: ids}
-}
-
-// customerRow loads one row: it matches it with a stored customer, which
-// it updates, or queues the customer it creates.
-func (b *batch) customerRow(r *customerRowData, cols *CustomerColumns) error {
-	cp, up, idCols, ids := r.cp, r.up, r.idCols, r.ids
-	for _, id := range ids {
-		if _, ok := b.pendingKeys[identityKey(id)]; ok {
-			// An earlier row of this batch creates this customer: store it
-			// first, so that this row updates it.
-			if err := b.flushCustomers(); err != nil {
-				return err
-			}
-			break
-		}
-	}
-	var match *Customer
-	for _, id := range ids {
-		if match != nil && holds(match, id) {
-			continue // identities are unique: nobody else holds it
-		}
-		c, err := b.lookup(id)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			continue
-		}
-		if match != nil && match.ID != c.ID {
-			b.fail(r.line, "", crmtype.Invalidf("identities", "belong to two customers (%s and %s); merge them first", match.ID, c.ID))
-			return nil
-		}
-		match = c
-	}
-	if match == nil {
-		c, err := newCustomer(cp, b.im.defs, b.im.region, b.svc.clock.Now())
-		if err != nil {
-			b.fail(r.line, columnOf(err, cols, idCols), err)
-			return nil
-		}
-		for _, id := range c.Identities {
-			b.pendingKeys[identityKey(id)] = len(b.pending)
-		}
-		b.pending = append(b.pending, c)
-		b.pendingLine = append(b.pendingLine, r.line)
-		return nil
-	}
-	if cp.Kind != "" && cp.Kind != match.Kind {
-		b.fail(r.line, cols.Kind, crmtype.Invalidf("kind", "is %q; an import does not change a customer's kind", match.Kind))
-		return nil
-	}
-	up.Version = match.Version
-	var add []IdentityParams
-	held := map[string]bool{}
-	for _, id := range match.Identities {
-		held[identityKey(id)] = true
-	}
-	for _, id := range ids {
-		if !held[identityKey(id)] {
-			held[identityKey(id)] = true
-			add = append(add, IdentityParams{Kind: id.Kind, System: id.System, Value: id.Raw, Label: id.Label})
-		}
-	}
-	if len(add) == 0 {
-		// Most rows of a rerun change nothing: tell without a write.
-		next := *match
-		if applyUpdate(&next, up, b.im.defs, true) == nil && len(Diff(match, &next)) == 0 {
-			b.counts.Skipped++
-			return nil
-		}
-	}
-	changed := false
-	err := b.tx.InTx(b.ctx, func(ctx context.Context, tx Store) error {
-		svc := NewService(tx, b.svc.workspace, b.svc.clock)
-		c, err := svc.Update(ctx, match.ID, up)
-		if err != nil {
-			return err
-		}
-		changed = c.Version != match.Version
-		for _, ip := range add {
-			if _, err := svc.AddIdentity(ctx, match.ID, ip); err != nil {
-				return err
-			}
-			changed = true
-		}
-		return nil
-	})
-	switch {
-	case err == nil && changed:
-		b.counts.Updated++
-	case err == nil:
-		b.counts.Skipped++
-	case rowLevel(err):
-		b.fail(r.line, columnOf(err, cols, idCols), err)
-	default:
-		return err
-	}
-	return nil
-}
-
-// holds reports whether c holds identity id.
-func holds(c *Customer, id Identity) bool {
-	for _, h := range c.Identities {
-		if h.Kind == id.Kind && h.System == id.System && h.Value == id.Value {
-			return true
-		}
-	}
-	return false
+	return nil, &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value,
+		Reason: fmt.Sprintf("is held by %d customers: the row cannot name one", len(cs))}
 }
 
 // columnOf names the column behind a validation error's field, if known.
@@ -879,8 +799,11 @@ func (cols *CustomerColumns) check(header []string, defs []AttributeDef, lenient
 			return crmtype.Invalidf("columns", "column %q is mapped but not in the header", c)
 		}
 	}
-	if cols.Name != "" && !have[cols.Name] {
-		return crmtype.Invalidf("columns", "the name column %q is not in the header", cols.Name)
+	if cols.Name != "" && !have[cols.Name] && !have[cols.GivenName] && !have[cols.FamilyName] {
+		return crmtype.Invalidf("columns", "the name column %q is not in the header, nor are given or family names", cols.Name)
+	}
+	if cols.PhoneCountry != "" && !have[cols.PhoneCountry] && !lenient {
+		return crmtype.Invalidf("columns", "column %q is mapped but not in the header", cols.PhoneCountry)
 	}
 	return nil
 }

@@ -20,13 +20,14 @@ import (
 type memStore struct {
 	customer.Store
 	customers map[crmtype.ID]*customer.Customer
-	owners    map[string]crmtype.ID
+	owners    map[string][]crmtype.ID
 	orders    map[string]bool
 	purchases int
+	pairs     []customer.PossibleDuplicate
 }
 
 func newMemStore() *memStore {
-	return &memStore{customers: map[crmtype.ID]*customer.Customer{}, owners: map[string]crmtype.ID{}, orders: map[string]bool{}}
+	return &memStore{customers: map[crmtype.ID]*customer.Customer{}, owners: map[string][]crmtype.ID{}, orders: map[string]bool{}}
 }
 
 func memKey(k customer.IdentityKind, system, value string) string {
@@ -41,65 +42,78 @@ func (m *memStore) AttributeDefs(context.Context, crmtype.Scope) ([]customer.Att
 	return []customer.AttributeDef{{Key: "score", Type: customer.TypeNumber}, {Key: "vip", Type: customer.TypeBool}}, nil
 }
 
-func (m *memStore) FindByIdentity(_ context.Context, _ crmtype.Scope, k customer.IdentityKind, system, value string) (*customer.Customer, error) {
-	id, ok := m.owners[memKey(k, system, value)]
-	if !ok {
-		return nil, crmtype.ErrNotFound
+func (m *memStore) IdentityHolders(_ context.Context, _ crmtype.Scope, keys []customer.IdentityKey) (map[customer.IdentityKey][]*customer.Customer, error) {
+	out := map[customer.IdentityKey][]*customer.Customer{}
+	for _, k := range keys {
+		for _, id := range m.owners[memKey(k.Kind, k.System, k.Value)] {
+			c := *m.customers[id]
+			out[k] = append(out[k], &c)
+		}
 	}
-	c := *m.customers[id]
-	return &c, nil
+	return out, nil
 }
 
-func (m *memStore) InsertCustomers(_ context.Context, _ crmtype.Scope, cs []*customer.Customer) error {
+func (m *memStore) takeIdentities(cs []*customer.Customer) error {
 	seen := map[string]bool{}
 	for _, c := range cs {
 		for _, id := range c.Identities {
 			k := memKey(id.Kind, id.System, id.Value)
-			if _, taken := m.owners[k]; taken || seen[k] {
+			if id.Kind == customer.ExternalID && (len(m.owners[k]) > 0 || seen[k]) {
 				return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value}
 			}
 			seen[k] = true
 		}
 	}
+	return nil
+}
+
+func (m *memStore) InsertCustomers(_ context.Context, _ crmtype.Scope, cs []*customer.Customer) error {
+	if err := m.takeIdentities(cs); err != nil {
+		return err
+	}
 	for _, c := range cs {
 		cc := *c
 		m.customers[c.ID] = &cc
 		for _, id := range c.Identities {
-			m.owners[memKey(id.Kind, id.System, id.Value)] = c.ID
+			if id.Invalid == "" {
+				k := memKey(id.Kind, id.System, id.Value)
+				m.owners[k] = append(m.owners[k], c.ID)
+			}
 		}
 	}
 	return nil
 }
 
-func (m *memStore) UpdateCustomer(_ context.Context, _ crmtype.Scope, id crmtype.ID, version int64, change func(*customer.Customer) error) (*customer.Customer, error) {
-	cur, ok := m.customers[id]
-	if !ok {
-		return nil, crmtype.ErrNotFound
+func (m *memStore) UpdateCustomers(_ context.Context, _ crmtype.Scope, cs []customer.CustomerChange) error {
+	for _, ch := range cs {
+		cur, ok := m.customers[ch.Before.ID]
+		if !ok {
+			return crmtype.ErrNotFound
+		}
+		if cur.Version != ch.Before.Version {
+			return &crmtype.ConflictError{Resource: "customer", Field: "version"}
+		}
+		c := &customer.Customer{Identities: ch.Added}
+		if err := m.takeIdentities([]*customer.Customer{c}); err != nil {
+			return err
+		}
 	}
-	if cur.Version != version {
-		return nil, &crmtype.ConflictError{Resource: "customer", Field: "version"}
+	for _, ch := range cs {
+		c := *ch.After
+		c.Version = ch.Before.Version + 1
+		m.customers[c.ID] = &c
+		for _, id := range ch.Added {
+			if id.Invalid == "" {
+				k := memKey(id.Kind, id.System, id.Value)
+				m.owners[k] = append(m.owners[k], c.ID)
+			}
+		}
 	}
-	c := *cur
-	if err := change(&c); err != nil {
-		return nil, err
-	}
-	if len(customer.Diff(cur, &c)) > 0 {
-		c.Version++
-	}
-	m.customers[id] = &c
-	out := c
-	return &out, nil
+	return nil
 }
 
-func (m *memStore) AddIdentity(_ context.Context, _ crmtype.Scope, id *customer.Identity) error {
-	k := memKey(id.Kind, id.System, id.Value)
-	if _, taken := m.owners[k]; taken {
-		return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value}
-	}
-	m.owners[k] = id.CustomerID
-	c := m.customers[id.CustomerID]
-	c.Identities = append(c.Identities, *id)
-	c.Version++
+func (m *memStore) InsertPossibleDuplicates(_ context.Context, _ crmtype.Scope, ds []customer.PossibleDuplicate) error {
+	m.pairs = append(m.pairs, ds...)
 	return nil
 }
 
@@ -147,7 +161,6 @@ func TestImportMalformed(t *testing.T) {
 		{"bad number", "n,,,,,,,,x1,\n", 2, "attributes.score"},
 		{"bad bool", "n,,,,,,,,,perhaps\n", 2, "attributes.vip"},
 		{"bad kind", "n,robot,,,,,,,,\n", 2, "kind"},
-		{"bad phone", "n,,,,,,12,,,\n", 2, "identities[0].value"},
 		{"no name", ",,,,,a@b.cn,,,,\n", 2, "name"},
 		{"control char", "n\x01,,,,,,,,,\n", 2, "name"},
 		{"multi-line name", "\"n\nm\",,,,,,,,,\n", 2, "name"},

@@ -512,14 +512,24 @@ func planMerge(cs []*Customer, rule FieldRule, overrides map[string]crmtype.ID) 
 			}
 		}
 	}
-	// Identities and tags: the union, survivor's first.
+	// Identities and tags: the union, survivor's first. An identity the
+	// survivor (or an earlier absorbed customer) holds already, a shared
+	// email or phone, is held once.
 	tags := map[string]bool{}
+	held := map[IdentityKey]bool{}
+	for _, id := range surv.Identities {
+		held[id.Key()] = true
+	}
 	for _, c := range cs {
 		for _, t := range c.Tags {
 			tags[t] = true
 		}
 		if c != surv {
 			for _, id := range c.Identities {
+				if held[id.Key()] {
+					continue
+				}
+				held[id.Key()] = true
 				id.CustomerID = surv.ID
 				res.Identities = append(res.Identities, id)
 			}

@@ -43,9 +43,12 @@ func wrap(op string, err error) error {
 }
 
 // Create validates p and stores a new customer with its identities, tags and
-// attributes, all or nothing. Errors: ErrInvalid naming the field;
-// ErrConflict (a *crmtype.ConflictError naming the customer that holds it)
-// when an identity is taken; ErrNotFound when CompanyID names no company.
+// attributes, all or nothing. Phones without a country code are read in the
+// customer's country (Address.Country), else in the workspace's default
+// region. An email or phone that other customers hold is shared with them
+// (see Identity). Errors: ErrInvalid naming the field; ErrConflict (a
+// *crmtype.ConflictError naming the customer that holds it) when an
+// external id is taken; ErrNotFound when CompanyID names no company.
 func (s *Service) Create(ctx context.Context, p CreateParams) (*Customer, error) {
 	cs, err := s.create(ctx, []CreateParams{p}, false)
 	if err != nil {
@@ -70,15 +73,19 @@ func (s *Service) create(ctx context.Context, ps []CreateParams, indexed bool) (
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	region, regionRead := "", false
+	wsRegion, regionRead := "", false
 	now := s.clock.Now()
 	cs := make([]*Customer, len(ps))
 	for i, p := range ps {
-		if !regionRead && anyNeedsRegion(p.Identities) {
-			if region, err = s.store.DefaultRegion(ctx, sc); err != nil {
+		region := countryRegion(p.Address.Country)
+		if region == "" && !regionRead && anyNeedsRegion(p.Identities) {
+			if wsRegion, err = s.store.DefaultRegion(ctx, sc); err != nil {
 				return nil, wrap(op, err)
 			}
 			regionRead = true
+		}
+		if region == "" {
+			region = wsRegion
 		}
 		c, err := newCustomer(p, defs, region, now)
 		if err != nil {
@@ -96,6 +103,16 @@ func (s *Service) create(ctx context.Context, ps []CreateParams, indexed bool) (
 	return cs, nil
 }
 
+// countryRegion returns country as a phone region (upper case), or "" when
+// it is not a country code.
+func countryRegion(country string) string {
+	r, err := CleanRegion("country", country)
+	if err != nil {
+		return ""
+	}
+	return r
+}
+
 func anyNeedsRegion(ids []IdentityParams) bool {
 	for _, p := range ids {
 		if p.needsRegion() {
@@ -105,13 +122,37 @@ func anyNeedsRegion(ids []IdentityParams) bool {
 	return false
 }
 
+// newCustomer validates p and returns the customer it describes; phones
+// without a country code are read in region.
 func newCustomer(p CreateParams, defs []AttributeDef, region string, now time.Time) (*Customer, error) {
+	c, err := newCustomerFields(p, defs, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Identities) > 50 {
+		return nil, crmtype.Invalid("identities", "at most 50 identities are allowed")
+	}
+	seen := map[IdentityKey]bool{}
+	for i, ip := range p.Identities {
+		id, err := ip.canonical(region)
+		if err != nil {
+			return nil, err.(*crmtype.ValidationError).Prefix(fmt.Sprintf("identities[%d]", i))
+		}
+		if seen[id.Key()] {
+			continue // the same identity given twice in two formats
+		}
+		seen[id.Key()] = true
+		id.ID, id.CustomerID, id.CreatedAt = crmtype.NewID(now), c.ID, now
+		c.Identities = append(c.Identities, id)
+	}
+	return c, nil
+}
+
+// newCustomerFields is newCustomer without p's identities.
+func newCustomerFields(p CreateParams, defs []AttributeDef, now time.Time) (*Customer, error) {
 	c := &Customer{ID: crmtype.NewID(now), Version: 1, CreatedAt: now, UpdatedAt: now, CompanyID: p.CompanyID}
 	var err error
 	if c.Kind, err = cleanKind(p.Kind); err != nil {
-		return nil, err
-	}
-	if c.Name, err = singleLine("name", p.Name, 200, true); err != nil {
 		return nil, err
 	}
 	if c.GivenName, err = singleLine("given_name", p.GivenName, 100, false); err != nil {
@@ -120,13 +161,23 @@ func newCustomer(p CreateParams, defs []AttributeDef, region string, now time.Ti
 	if c.FamilyName, err = singleLine("family_name", p.FamilyName, 100, false); err != nil {
 		return nil, err
 	}
+	if c.Locale, err = cleanLocale(p.Locale); err != nil {
+		return nil, err
+	}
+	name := p.Name
+	if strings.TrimSpace(name) == "" && c.Kind == Person {
+		name = ComposeName(c.GivenName, c.FamilyName, c.Locale)
+	}
+	if c.Name, err = singleLine("name", name, 200, true); err != nil {
+		if c.Kind == Person && strings.TrimSpace(name) == "" {
+			return nil, crmtype.Invalid("name", "is required: give a name, or a given or family name")
+		}
+		return nil, err
+	}
 	if c.Kind == Company && (c.GivenName != "" || c.FamilyName != "" || !c.CompanyID.IsZero()) {
 		return nil, crmtype.Invalid("kind", "a company has no given or family name and belongs to no company")
 	}
 	if c.Address, err = cleanAddress(p.Address); err != nil {
-		return nil, err
-	}
-	if c.Locale, err = cleanLocale(p.Locale); err != nil {
 		return nil, err
 	}
 	if c.TimeZone, err = cleanTimeZone(p.TimeZone); err != nil {
@@ -146,23 +197,6 @@ func newCustomer(p CreateParams, defs []AttributeDef, region string, now time.Ti
 	}
 	if c.Attributes, err = applyAttributes(defs, nil, p.Attributes, true); err != nil {
 		return nil, err
-	}
-	if len(p.Identities) > 50 {
-		return nil, crmtype.Invalid("identities", "at most 50 identities are allowed")
-	}
-	seen := map[[3]string]bool{}
-	for i, ip := range p.Identities {
-		id, err := ip.canonical(region)
-		if err != nil {
-			return nil, err.(*crmtype.ValidationError).Prefix(fmt.Sprintf("identities[%d]", i))
-		}
-		key := [3]string{string(id.Kind), id.System, id.Value}
-		if seen[key] {
-			continue // the same identity given twice in two formats
-		}
-		seen[key] = true
-		id.ID, id.CustomerID, id.CreatedAt = crmtype.NewID(now), c.ID, now
-		c.Identities = append(c.Identities, id)
 	}
 	return c, nil
 }
@@ -191,25 +225,55 @@ func (s *Service) get(ctx context.Context, op string, id crmtype.ID, includeDele
 // Lookup finds the live customer holding an identity given in any common
 // format ("Zhang <ZHANG@example.cn>", "+86 138 0013 8000", a local number
 // in the workspace's default region). ErrNotFound when nobody holds it;
-// ErrInvalid when the value cannot be an identity of that kind.
+// ErrInvalid when the value cannot be an identity of that kind. An email
+// or a phone may be shared: when several live customers hold it, Lookup
+// returns a *crmtype.ConflictError (matching ErrConflict) whose Reason says
+// how many ("is held by 3 customers"); Holders lists them.
 func (s *Service) Lookup(ctx context.Context, p IdentityParams) (*Customer, error) {
 	const op = "lookup"
-	sc, err := s.scope(ctx, op)
+	cs, key, err := s.holders(ctx, op, p)
 	if err != nil {
 		return nil, err
+	}
+	switch len(cs) {
+	case 0:
+		return nil, wrap(op, crmtype.ErrNotFound)
+	case 1:
+		return cs[0], nil
+	}
+	return nil, wrap(op, &crmtype.ConflictError{Resource: "identity", Field: string(key.Kind), Value: key.Value,
+		Reason: fmt.Sprintf("is held by %d customers: list them with Holders", len(cs))})
+}
+
+// Holders returns every live customer holding an identity given in any
+// common format (as for Lookup), oldest first; none when nobody holds it.
+// Identities flagged invalid are not matched. ErrInvalid when the value
+// cannot be an identity of that kind.
+func (s *Service) Holders(ctx context.Context, p IdentityParams) ([]*Customer, error) {
+	cs, _, err := s.holders(ctx, "holders", p)
+	return cs, err
+}
+
+func (s *Service) holders(ctx context.Context, op string, p IdentityParams) ([]*Customer, IdentityKey, error) {
+	sc, err := s.scope(ctx, op)
+	if err != nil {
+		return nil, IdentityKey{}, err
 	}
 	region := ""
 	if p.needsRegion() {
 		if region, err = s.store.DefaultRegion(ctx, sc); err != nil {
-			return nil, wrap(op, err)
+			return nil, IdentityKey{}, wrap(op, err)
 		}
 	}
 	id, err := p.canonical(region)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, IdentityKey{}, wrap(op, err)
 	}
-	c, err := s.store.FindByIdentity(ctx, sc, id.Kind, id.System, id.Value)
-	return c, wrap(op, err)
+	hs, err := s.store.IdentityHolders(ctx, sc, []IdentityKey{id.Key()})
+	if err != nil {
+		return nil, IdentityKey{}, wrap(op, err)
+	}
+	return hs[id.Key()], id.Key(), nil
 }
 
 // ByEmail is Lookup of an email.
@@ -330,7 +394,7 @@ func applyUpdate(c *Customer, p UpdateParams, defs []AttributeDef, attrs bool) e
 }
 
 // Delete soft-deletes the live customer id: it disappears from Get, lists
-// and search, keeps its identities (which stay taken) and purchases, and can
+// and search, keeps its identities (its external ids stay taken) and purchases, and can
 // be restored. ErrNotFound when there is no live customer id.
 func (s *Service) Delete(ctx context.Context, id crmtype.ID) error {
 	const op = "delete"
@@ -510,8 +574,11 @@ func (s *Service) cleanFilter(ctx context.Context, sc crmtype.Scope, f Filter) (
 	return f, nil
 }
 
-// AddIdentity gives customer id another identity. ErrConflict (naming the
-// holder) when the identity is taken, even by the same customer.
+// AddIdentity gives customer id another identity. A phone without a
+// country code is read in the customer's country, else in the workspace's
+// default region. An email or phone other customers hold is shared with
+// them. ErrConflict (naming the holder) when the external id is taken, or
+// when the customer holds the identity already.
 func (s *Service) AddIdentity(ctx context.Context, customerID crmtype.ID, p IdentityParams) (Identity, error) {
 	const op = "add identity"
 	sc, err := s.scope(ctx, op)
@@ -520,8 +587,14 @@ func (s *Service) AddIdentity(ctx context.Context, customerID crmtype.ID, p Iden
 	}
 	region := ""
 	if p.needsRegion() {
-		if region, err = s.store.DefaultRegion(ctx, sc); err != nil {
+		c, err := s.store.GetCustomer(ctx, sc, customerID, false)
+		if err != nil {
 			return Identity{}, wrap(op, err)
+		}
+		if region = countryRegion(c.Address.Country); region == "" {
+			if region, err = s.store.DefaultRegion(ctx, sc); err != nil {
+				return Identity{}, wrap(op, err)
+			}
 		}
 	}
 	id, err := p.canonical(region)
@@ -559,6 +632,13 @@ func (s *Service) DefineAttribute(ctx context.Context, d AttributeDef) (Attribut
 		return d, err
 	}
 	if d, err = validateDef(d); err != nil {
+		return d, wrap(op, err)
+	}
+	defs, err := s.store.AttributeDefs(ctx, sc)
+	if err != nil {
+		return d, wrap(op, err)
+	}
+	if err := checkMatchRole(defs, d); err != nil {
 		return d, wrap(op, err)
 	}
 	d.CreatedAt = s.clock.Now()

@@ -35,8 +35,15 @@ type Store interface {
 
 	// InsertCustomers stores cs with their identities and tags, all or
 	// none. ErrNotFound when a CompanyID names no live company; ErrConflict
-	// when an identity is taken.
+	// when an external id is taken (emails and phones may be shared).
 	InsertCustomers(ctx context.Context, s crmtype.Scope, cs []*Customer) error
+	// UpdateCustomers saves, all or none, each change's After over the
+	// customer as read (Before: ErrConflict when its version changed
+	// since), at version Before.Version+1, inserting the Added identities,
+	// and appends customer.updated (when a field changed) and
+	// identity.added events. ErrConflict when an added external id is
+	// taken or the customer holds an added identity already.
+	UpdateCustomers(ctx context.Context, s crmtype.Scope, cs []CustomerChange) error
 	// GetCustomer returns customer id, or ErrNotFound (also for a deleted
 	// one unless includeDeleted).
 	GetCustomer(ctx context.Context, s crmtype.Scope, id crmtype.ID, includeDeleted bool) (*Customer, error)
@@ -59,8 +66,11 @@ type Store interface {
 	// SearchCustomers returns at most limit customers of f's selection
 	// matching q, best first.
 	SearchCustomers(ctx context.Context, s crmtype.Scope, q SearchQuery, f Filter, limit int) ([]SearchHit, error)
-	// FindByIdentity returns the live customer holding a canonical identity.
-	FindByIdentity(ctx context.Context, s crmtype.Scope, kind IdentityKind, system, value string) (*Customer, error)
+	// IdentityHolders returns, for each of keys (canonical values), the
+	// live customers holding it as a valid identity (not flagged invalid),
+	// oldest first. Keys nobody holds are absent. A customer holding
+	// several of the keys is returned once, as the same *Customer.
+	IdentityHolders(ctx context.Context, s crmtype.Scope, keys []IdentityKey) (map[IdentityKey][]*Customer, error)
 	// AddIdentity gives a live customer another identity (a new version).
 	AddIdentity(ctx context.Context, s crmtype.Scope, id *Identity) error
 	// RemoveIdentity removes one identity of a customer, deleted or not (a
@@ -82,6 +92,17 @@ type Store interface {
 	// ListPurchases returns one page of a customer's purchases, newest
 	// first. ErrNotFound when the customer does not exist.
 	ListPurchases(ctx context.Context, s crmtype.Scope, customerID crmtype.ID, after crmtype.Cursor, limit int) (crmtype.Page[*Purchase], error)
+	// InsertPossibleDuplicates records pairs for review, with a
+	// customer.possible_duplicate event each on the pair's customer; a
+	// pair already recorded is left as it is.
+	InsertPossibleDuplicates(ctx context.Context, s crmtype.Scope, ds []PossibleDuplicate) error
+	// ListPossibleDuplicates returns one page of the recorded pairs, oldest
+	// first (those of p.CustomerID, on either side, when it is set).
+	ListPossibleDuplicates(ctx context.Context, s crmtype.Scope, p PossibleDuplicateParams, limit int) (crmtype.Page[PossibleDuplicate], error)
+	// DeletePossibleDuplicate removes pair id with a
+	// customer.duplicate_dismissed event. ErrNotFound when there is none.
+	DeletePossibleDuplicate(ctx context.Context, s crmtype.Scope, id crmtype.ID, now time.Time) error
+
 	// PurchaseStats aggregates a customer's purchases. ErrNotFound when the
 	// customer does not exist.
 	PurchaseStats(ctx context.Context, s crmtype.Scope, customerID crmtype.ID) (PurchaseStats, error)

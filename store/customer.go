@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -160,54 +161,56 @@ func (s *Store) companyNames(ctx context.Context, sc crmtype.Scope, cs []*custom
 }
 
 // checkIdentitiesFree returns a *crmtype.ConflictError naming the holder of
-// the first identity in ids that is already taken (or given twice).
+// the first identity in ids that cannot be added: an external id that is
+// taken (or given to two customers of ids), an identity given twice to one
+// customer. Emails and phones may be shared by several customers.
 func (s *Store) checkIdentitiesFree(ctx context.Context, sc crmtype.Scope, ids []customer.Identity) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	type key struct{ kind, system, value string }
-	type group struct{ kind, system string }
-	mine := make(map[key]crmtype.ID, len(ids))
-	// The values by kind and system, so that each lookup is an equality on
-	// the whole unique index (workspace_id, kind, system, value); a lookup
-	// by value alone would scan every identity of the workspace.
-	var groups []group
-	values := map[group][]string{}
+	type held struct {
+		customer crmtype.ID
+		key      customer.IdentityKey
+	}
+	mine := make(map[held]bool, len(ids))
+	external := map[customer.IdentityKey]crmtype.ID{}
+	// The external ids by system, so that each lookup is an equality on
+	// the whole unique index (workspace_id, kind, system, value).
+	var systems []string
+	values := map[string][]string{}
 	for _, id := range ids {
-		k := key{string(id.Kind), id.System, id.Value}
-		if holder, ok := mine[k]; ok && holder != id.CustomerID {
+		h := held{id.CustomerID, id.Key()}
+		if mine[h] {
+			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value, HeldBy: id.CustomerID,
+				Reason: "is given twice to one customer"}
+		}
+		mine[h] = true
+		if id.Kind != customer.ExternalID {
+			continue
+		}
+		if holder, ok := external[id.Key()]; ok && holder != id.CustomerID {
 			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value,
 				Reason: "is given to two customers of the batch"}
 		}
-		mine[k] = id.CustomerID
-		g := group{string(id.Kind), id.System}
-		if _, ok := values[g]; !ok {
-			groups = append(groups, g)
+		external[id.Key()] = id.CustomerID
+		if _, ok := values[id.System]; !ok {
+			systems = append(systems, id.System)
 		}
-		values[g] = append(values[g], id.Value)
+		values[id.System] = append(values[id.System], id.Value)
 	}
-	var taken map[key]crmtype.ID
-	for _, g := range groups {
-		vs := values[g]
+	for _, sys := range systems {
+		vs := values[sys]
 		for i := 0; i < len(vs); i += batchRows {
 			var rows []identityRow
 			q := s.db.NewSelect().Model(&rows).Column("i.customer_id", "i.kind", "i.system", "i.value").
-				Where("i.kind = ?", g.kind).Where("i.system = ?", g.system).
+				Where("i.kind = ?", string(customer.ExternalID)).Where("i.system = ?", sys).
 				Where("i.value IN (?)", bun.In(vs[i:min(i+batchRows, len(vs))]))
-			if err := where(q, "i", sc).Scan(ctx); err != nil {
+			if err := where(q, "i", sc).Limit(1).Scan(ctx); err != nil {
 				return err
 			}
 			for _, r := range rows {
-				if taken == nil {
-					taken = map[key]crmtype.ID{}
-				}
-				taken[key{r.Kind, r.System, r.Value}] = r.CustomerID
+				return &crmtype.ConflictError{Resource: "identity", Field: r.Kind, Value: r.Value, HeldBy: r.CustomerID}
 			}
-		}
-	}
-	for _, id := range ids {
-		if holder, ok := taken[key{string(id.Kind), id.System, id.Value}]; ok {
-			return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value, HeldBy: holder}
 		}
 	}
 	return nil
@@ -217,7 +220,8 @@ func (s *Store) insertIdentities(ctx context.Context, sc crmtype.Scope, ids []cu
 	rows := make([]identityRow, len(ids))
 	for i, id := range ids {
 		rows[i] = identityRow{WorkspaceID: string(sc.Workspace), ID: id.ID, CustomerID: id.CustomerID,
-			Kind: string(id.Kind), System: id.System, Value: id.Value, Label: id.Label, Raw: id.Raw, CreatedAt: id.CreatedAt}
+			Kind: string(id.Kind), System: id.System, Value: id.Value, Label: id.Label, Raw: id.Raw,
+			InvalidReason: id.Invalid, CreatedAt: id.CreatedAt}
 	}
 	if err := insertChunks(ctx, s.db, rows); err != nil {
 		if constraintKind(err) == "unique" { // lost a race with a concurrent writer
@@ -597,17 +601,89 @@ func (s *Store) SearchCustomers(ctx context.Context, sc crmtype.Scope, sq custom
 	return hits, nil
 }
 
-// FindByIdentity implements customer.Store.
-func (s *Store) FindByIdentity(ctx context.Context, sc crmtype.Scope, kind customer.IdentityKind, system, value string) (*customer.Customer, error) {
-	var row customerRow
-	q := s.db.NewSelect().Model(&row).
-		Where("c.id = (SELECT i.customer_id FROM crm_identities AS i WHERE i.workspace_id = ? AND i.kind = ? AND i.system = ? AND i.value = ?)",
-			string(sc.Workspace), string(kind), system, value).
-		Where("c.deleted_at IS NULL")
-	if err := where(q, "c", sc).Scan(ctx); err != nil {
-		return nil, mapError(err)
+// IdentityHolders implements customer.Store. It reads the holders of the
+// keys of one kind and system with one statement per chunk of values, an
+// equality on the index (workspace_id, kind, system, value), then the
+// customers with one more.
+func (s *Store) IdentityHolders(ctx context.Context, sc crmtype.Scope, keys []customer.IdentityKey) (map[customer.IdentityKey][]*customer.Customer, error) {
+	out := map[customer.IdentityKey][]*customer.Customer{}
+	if len(keys) == 0 {
+		return out, nil
 	}
-	return row.toCustomer()
+	type group struct{ kind, system string }
+	var groups []group
+	values := map[group][]string{}
+	for _, k := range keys {
+		g := group{string(k.Kind), k.System}
+		if _, ok := values[g]; !ok {
+			groups = append(groups, g)
+		}
+		values[g] = append(values[g], k.Value)
+	}
+	type holder struct {
+		Kind       string     `bun:"kind"`
+		System     string     `bun:"system"`
+		Value      string     `bun:"value"`
+		CustomerID crmtype.ID `bun:"customer_id"`
+	}
+	var held []holder
+	for _, g := range groups {
+		vs := values[g]
+		for i := 0; i < len(vs); i += batchRows {
+			var rows []holder
+			q := s.db.NewSelect().TableExpr("crm_identities AS i").Column("i.kind", "i.system", "i.value", "i.customer_id").
+				Join("JOIN crm_customers AS c ON c.workspace_id = i.workspace_id AND c.id = i.customer_id").
+				Where("c.workspace_id = ?", string(sc.Workspace)).
+				Where("i.kind = ?", g.kind).Where("i.system = ?", g.system).
+				Where("i.value IN (?)", bun.In(vs[i:min(i+batchRows, len(vs))])).
+				Where("i.invalid_reason = ''").Where("c.deleted_at IS NULL")
+			if err := where(q, "i", sc).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+			held = append(held, rows...)
+		}
+	}
+	if len(held) == 0 {
+		return out, nil
+	}
+	ids := make([]crmtype.ID, 0, len(held))
+	seen := map[crmtype.ID]bool{}
+	for _, h := range held {
+		if !seen[h.CustomerID] {
+			seen[h.CustomerID] = true
+			ids = append(ids, h.CustomerID)
+		}
+	}
+	cs := make(map[crmtype.ID]*customer.Customer, len(ids))
+	for i := 0; i < len(ids); i += batchRows {
+		var rows []customerRow
+		q := s.db.NewSelect().Model(&rows).Where("c.id IN (?)", bun.In(ids[i:min(i+batchRows, len(ids))]))
+		if err := where(q, "c", sc).Scan(ctx); err != nil {
+			return nil, err
+		}
+		for j := range rows {
+			c, err := rows[j].toCustomer()
+			if err != nil {
+				return nil, err
+			}
+			cs[c.ID] = c
+		}
+	}
+	for _, h := range held {
+		if c := cs[h.CustomerID]; c != nil {
+			k := customer.IdentityKey{Kind: customer.IdentityKind(h.Kind), System: h.System, Value: h.Value}
+			out[k] = append(out[k], c)
+		}
+	}
+	for _, hs := range out {
+		sort.Slice(hs, func(i, j int) bool {
+			if !hs[i].CreatedAt.Equal(hs[j].CreatedAt) {
+				return hs[i].CreatedAt.Before(hs[j].CreatedAt)
+			}
+			return hs[i].ID.String() < hs[j].ID.String()
+		})
+	}
+	return out, nil
 }
 
 // AddIdentity implements customer.Store.
@@ -616,6 +692,12 @@ func (s *Store) AddIdentity(ctx context.Context, sc crmtype.Scope, id *customer.
 		c, err := tx.lockCustomer(ctx, sc, id.CustomerID, customer.ExcludeDeleted)
 		if err != nil {
 			return err
+		}
+		for _, h := range c.Identities {
+			if h.Key() == id.Key() {
+				return &crmtype.ConflictError{Resource: "identity", Field: string(id.Kind), Value: id.Value, HeldBy: c.ID,
+					Reason: "is held by this customer already"}
+			}
 		}
 		if err := tx.checkIdentitiesFree(ctx, sc, []customer.Identity{*id}); err != nil {
 			return err

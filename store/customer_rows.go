@@ -66,6 +66,8 @@ type identityRow struct {
 	Label       string     `bun:"label"`
 	Raw         string     `bun:"raw"`
 	CreatedAt   time.Time  `bun:"created_at"`
+	// InvalidReason flags a value that is not a valid email or phone.
+	InvalidReason string `bun:"invalid_reason"`
 }
 
 type tagRow struct {
@@ -161,7 +163,7 @@ func (r *customerRow) toCustomer() (*customer.Customer, error) {
 	}
 	for _, id := range ids {
 		c.Identities = append(c.Identities, customer.Identity{ID: id.ID, CustomerID: r.ID, Kind: id.Kind,
-			System: id.System, Value: id.Value, Label: id.Label, Raw: id.Raw, CreatedAt: id.CreatedAt.UTC()})
+			System: id.System, Value: id.Value, Label: id.Label, Raw: id.Raw, Invalid: id.Invalid, CreatedAt: id.CreatedAt.UTC()})
 	}
 	return c, nil
 }
@@ -174,6 +176,7 @@ type storedIdentity struct {
 	Value     string                `json:"v"`
 	Label     string                `json:"l,omitempty"`
 	Raw       string                `json:"r,omitempty"`
+	Invalid   string                `json:"x,omitempty"`
 	CreatedAt time.Time             `json:"t"`
 }
 
@@ -181,7 +184,7 @@ func encodeIdentities(ids []customer.Identity) (string, error) {
 	out := make([]storedIdentity, len(ids))
 	for i, id := range ids {
 		out[i] = storedIdentity{ID: id.ID, Kind: id.Kind, System: id.System, Value: id.Value,
-			Label: id.Label, Raw: id.Raw, CreatedAt: id.CreatedAt}
+			Label: id.Label, Raw: id.Raw, Invalid: id.Invalid, CreatedAt: id.CreatedAt}
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

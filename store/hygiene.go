@@ -14,16 +14,9 @@ import (
 
 var _ customer.HygieneStore = (*Store)(nil)
 
-// hygieneIdentityRow is an identity row with its hygiene flag.
-type hygieneIdentityRow struct {
-	identityRow `bun:",extend"`
-
-	InvalidReason string `bun:"invalid_reason"`
-}
-
 // ScanIdentities implements customer.HygieneStore.
 func (s *Store) ScanIdentities(ctx context.Context, sc crmtype.Scope, after crmtype.ID, limit int) ([]customer.StoredIdentity, error) {
-	var rows []hygieneIdentityRow
+	var rows []identityRow
 	q := s.db.NewSelect().Model(&rows).Where("i.kind IN (?)", bun.In([]string{string(customer.Email), string(customer.Phone)}))
 	if !after.IsZero() {
 		q = q.Where("i.id > ?", after)
@@ -35,24 +28,46 @@ func (s *Store) ScanIdentities(ctx context.Context, sc crmtype.Scope, after crmt
 	for i, r := range rows {
 		out[i] = customer.StoredIdentity{InvalidReason: r.InvalidReason, Identity: customer.Identity{ID: r.ID,
 			CustomerID: r.CustomerID, Kind: customer.IdentityKind(r.Kind), System: r.System, Value: r.Value,
-			Label: r.Label, Raw: r.Raw, CreatedAt: r.CreatedAt.UTC()}}
+			Label: r.Label, Raw: r.Raw, Invalid: r.InvalidReason, CreatedAt: r.CreatedAt.UTC()}}
 	}
 	return out, nil
 }
 
-// FixIdentities implements customer.HygieneStore.
+// FixIdentities implements customer.HygieneStore. Emails and phones may be
+// shared, so a new value conflicts only with another identity of the same
+// customer.
 func (s *Store) FixIdentities(ctx context.Context, sc crmtype.Scope, fixes []customer.IdentityFix, now time.Time) ([]customer.IdentityIssue, error) {
 	var conflicts []customer.IdentityIssue
 	err := s.inTx(ctx, func(ctx context.Context, tx *Store) error {
 		conflicts = nil
-		values := map[crmtype.ID]map[crmtype.ID]string{} // customer -> identity -> new value
+		type fixed struct {
+			value, invalid string
+			valueChanged   bool
+		}
+		fixedOf := map[crmtype.ID]map[crmtype.ID]fixed{} // customer -> identity -> new state
+		put := func(cid, id crmtype.ID, f fixed) {
+			if fixedOf[cid] == nil {
+				fixedOf[cid] = map[crmtype.ID]fixed{}
+			}
+			fixedOf[cid][id] = f
+		}
 		var evs []crmtype.Event
 		for _, f := range fixes {
 			id := f.Identity
 			if f.Value != "" {
 				next := id.Identity
 				next.Value = f.Value
-				err := tx.checkIdentitiesFree(ctx, sc, []customer.Identity{next})
+				n, err := where(tx.db.NewSelect().Model((*identityRow)(nil)).Where("i.customer_id = ?", id.CustomerID).
+					Where("i.kind = ?", string(id.Kind)).Where("i.system = ?", id.System).Where("i.value = ?", f.Value).
+					Where("i.id <> ?", id.ID), "i", sc).Count(ctx)
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					err = tx.checkIdentitiesFree(ctx, sc, []customer.Identity{next})
+				} else {
+					err = &crmtype.ConflictError{Resource: "identity", HeldBy: id.CustomerID}
+				}
 				var ce *crmtype.ConflictError
 				if errors.As(err, &ce) {
 					conflicts = append(conflicts, customer.IdentityIssue{IdentityID: id.ID, CustomerID: id.CustomerID,
@@ -67,10 +82,7 @@ func (s *Store) FixIdentities(ctx context.Context, sc crmtype.Scope, fixes []cus
 				if _, err := where(q, "i", sc).Exec(ctx); err != nil {
 					return mapError(err)
 				}
-				if values[id.CustomerID] == nil {
-					values[id.CustomerID] = map[crmtype.ID]string{}
-				}
-				values[id.CustomerID][id.ID] = f.Value
+				put(id.CustomerID, id.ID, fixed{value: f.Value, valueChanged: true})
 				evs = append(evs, crmtype.Event{Time: now, Type: customer.EventIdentityNormalised, SubjectType: customer.SubjectIdentity,
 					Subject: id.ID, Customer: id.CustomerID, Changes: []crmtype.Change{{Field: "value", Before: id.Value, After: f.Value}}})
 				if id.InvalidReason == "" {
@@ -81,22 +93,37 @@ func (s *Store) FixIdentities(ctx context.Context, sc crmtype.Scope, fixes []cus
 				if _, err := where(q, "i", sc).Exec(ctx); err != nil {
 					return err
 				}
+				put(id.CustomerID, id.ID, fixed{value: id.Value, invalid: f.InvalidReason})
 			}
 			evs = append(evs, crmtype.Event{Time: now, Type: customer.EventIdentityFlagged, SubjectType: customer.SubjectIdentity,
 				Subject: id.ID, Customer: id.CustomerID, Changes: []crmtype.Change{{Field: "invalid_reason", Before: id.InvalidReason, After: f.InvalidReason}}})
 		}
-		// The customers' copies of their identities, and their search documents.
-		for cid, vals := range values {
+		// The customers' copies of their identities: a new value is a new
+		// version with a new search document; a flag alone is maintenance
+		// (no new version).
+		for cid, fs := range fixedOf {
 			c, err := tx.lockCustomer(ctx, sc, cid, customer.IncludeDeleted)
 			if err != nil {
 				return err
 			}
+			valueChanged := false
 			for i := range c.Identities {
-				if v, ok := vals[c.Identities[i].ID]; ok {
-					c.Identities[i].Value = v
+				if f, ok := fs[c.Identities[i].ID]; ok {
+					c.Identities[i].Value, c.Identities[i].Invalid = f.value, f.invalid
+					valueChanged = valueChanged || f.valueChanged
 				}
 			}
-			if err := tx.saveIdentities(ctx, sc, cid, c.Identities, now); err != nil {
+			if valueChanged {
+				if err := tx.saveIdentities(ctx, sc, cid, c.Identities, now); err != nil {
+					return err
+				}
+				continue
+			}
+			enc, err := encodeIdentities(c.Identities)
+			if err != nil {
+				return err
+			}
+			if _, err := where(tx.db.NewUpdate().Model((*customerRow)(nil)).Set("identities = ?", enc).Where("c.id = ?", cid), "c", sc).Exec(ctx); err != nil {
 				return err
 			}
 		}

@@ -286,9 +286,14 @@ func (s *Store) moveReferences(ctx context.Context, sc crmtype.Scope, from, to c
 				cond = append(cond, "y.? = x.?")
 				args = append(args, bun.Ident(k), bun.Ident(k))
 			}
+			held := "EXISTS (SELECT 1 FROM ? AS y WHERE y.workspace_id = x.workspace_id AND y.? = ? AND " + strings.Join(cond, " AND ") + ")"
+			if ref.Pair != "" { // or it would pair the survivor with itself
+				held = "(" + held + " OR x.? = ?)"
+				args = append(args, bun.Ident(ref.Pair), to)
+			}
 			q := s.db.NewSelect().TableExpr("? AS x", bun.Ident(ref.Table)).ColumnExpr("x.*").
 				Where("x.? = ?", bun.Ident(ref.Column), from).
-				Where("EXISTS (SELECT 1 FROM ? AS y WHERE y.workspace_id = x.workspace_id AND y.? = ? AND "+strings.Join(cond, " AND ")+")", args...)
+				Where(held, args...)
 			if err := where(q, "x", sc).Scan(ctx, &m.Drops); err != nil {
 				return nil, fmt.Errorf("merge %s: %w", ref.Table, err)
 			}

@@ -44,6 +44,10 @@ type customerRef struct {
 	// Unlink sets the column to NULL when the customer is purged: a
 	// reference that outlives its customer (an interaction's company).
 	Unlink bool
+	// Pair names the table's column that refers to the other customer of
+	// a pair (a possible duplicate): with mergeUnion, a row that would
+	// pair the survivor with itself is dropped too.
+	Pair string
 	// BeforeMerge, when set, runs before a merge moves the table's rows
 	// from an absorbed customer to the survivor: to carry over what must
 	// not be lost with a row the survivor's own replaces.
@@ -56,7 +60,16 @@ type customerRef struct {
 // by eraseCustomerRow.
 var customerRefs = []customerRef{
 	{Table: "crm_customers", Column: "id", JSON: []string{"attributes", "identities", "tags"}, Merge: mergeKeep},
-	{Table: "crm_identities", Column: "customer_id", Delete: true},
+	// A merge moves the absorbed customers' identities to the survivor but
+	// for those it holds already (a shared email or phone), which are
+	// dropped (Unmerge gives them back).
+	{Table: "crm_identities", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"kind", "system", "value"}},
+	// Possible duplicates (an import's review list) name two customers:
+	// deleted when either is erased; a merge re-points both sides and drops
+	// a pair that would pair the survivor with itself or that the survivor
+	// has already (Unmerge gives them back).
+	{Table: "crm_possible_duplicates", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"other_id"}, Pair: "other_id"},
+	{Table: "crm_possible_duplicates", Column: "other_id", Delete: true, Merge: mergeUnion, Key: []string{"customer_id"}, Pair: "customer_id"},
 	{Table: "crm_customer_tags", Column: "customer_id", Delete: true, Merge: mergeUnion, Key: []string{"tag"}},
 	{Table: "crm_customer_search", Column: "customer_id", Delete: true, Merge: mergeKeep}, // rebuilt by merge and unmerge
 	{Table: "crm_purchases", Column: "customer_id", Scrub: map[string]any{"description": ""}, Purchases: true},
