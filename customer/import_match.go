@@ -295,6 +295,9 @@ func sameCustomer(r *customerRowData, c *Customer) bool {
 // contains reports whether c has everything row r says: loading the row
 // with overwriting would change nothing.
 func (b *batch) contains(c *Customer, r *customerRowData) bool {
+	if r.cp.Kind != "" && r.cp.Kind != c.Kind {
+		return false
+	}
 	next := cloneCustomer(c)
 	added, err := b.applyRow(next, r, true)
 	return err == nil && len(added) == 0 && len(Diff(c, next)) == 0
