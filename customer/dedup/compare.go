@@ -388,6 +388,18 @@ func tokenSimilarity(a, b []string) float64 {
 	return (mongeElkan(a, b) + mongeElkan(b, a)) / 2
 }
 
+// shareToken reports whether a and b have a token in common.
+func shareToken(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func mongeElkan(a, b []string) float64 {
 	sum := 0.0
 	for _, x := range a {
@@ -399,7 +411,7 @@ func mongeElkan(a, b []string) float64 {
 				s = 1
 			case isDigits(x) || isDigits(y):
 				// Numbers agree or not; one typo keeps half.
-				if len(x) > 1 && len(y) > 1 && EditDistance(x, y) <= 1 {
+				if len(x) > 1 && len(y) > 1 && editWithin(x, y, 1) {
 					s = 0.5
 				}
 			default:
@@ -517,10 +529,20 @@ func codeLevel(a, b string) int8 {
 		return -1
 	case a == b:
 		return 2
-	case EditDistance(a, b) <= 1:
+	case editWithin(a, b, 1):
 		return 1
 	}
 	return 0
+}
+
+// editWithin reports whether a and b are at most k edits apart (OSA
+// distance in runes).
+func editWithin(a, b string, k int) bool {
+	if d := len(a) - len(b); d > 4*k || -d > 4*k {
+		return false // k runes of at most four bytes each
+	}
+	var ba, bb [48]rune
+	return osa(toRunes(ba[:0], a), toRunes(bb[:0], b), k) <= k
 }
 
 // addrLevel compares street addresses: -1 missing, 0 different, 1 similar
@@ -528,6 +550,9 @@ func codeLevel(a, b string) int8 {
 func addrLevel(a, b []string) int8 {
 	if len(a) == 0 || len(b) == 0 {
 		return -1
+	}
+	if !shareToken(a, b) {
+		return 0 // not one word in common: a different address
 	}
 	s := tokenSimilarity(a, b)
 	switch {
@@ -564,9 +589,8 @@ func exactLevel(a, b string) int8 {
 	return 0
 }
 
-// emailLevel compares email addresses: -1 missing, 0 different, 1 similar
-// local parts, 2 the same local part (another domain) or one typo, 3 a
-// shared address.
+// emailLevel compares email addresses: -1 missing, 0 different, 1 the same
+// local part at another domain, or one typo, 2 a shared address.
 func emailLevel(a, b []string) int8 {
 	if len(a) == 0 || len(b) == 0 {
 		return -1
@@ -575,15 +599,12 @@ func emailLevel(a, b []string) int8 {
 	for _, x := range a {
 		for _, y := range b {
 			if x == y {
-				return 3
+				return 2
 			}
-			lx, dx, _ := strings.Cut(x, "@")
-			ly, dy, _ := strings.Cut(y, "@")
-			switch {
-			case lx == ly && len(lx) >= 3, EditDistance(x, y) <= 1, dx == dy && len(lx) >= 4 && EditDistance(lx, ly) <= 1:
-				best = max(best, 2)
-			case len(lx) >= 4 && len(ly) >= 4 && JaroWinkler(lx, ly) >= 0.92:
-				best = max(best, 1)
+			lx, _, _ := strings.Cut(x, "@")
+			ly, _, _ := strings.Cut(y, "@")
+			if lx == ly && len(lx) >= 3 || len(lx) >= 4 && editWithin(x, y, 1) {
+				best = 1
 			}
 		}
 	}
@@ -602,7 +623,7 @@ func phoneLevel(a, b []string) int8 {
 			if x == y {
 				return 2
 			}
-			if len(x) == len(y) && len(x) >= 7 && EditDistance(x, y) <= 1 {
+			if len(x) == len(y) && len(x) >= 7 && editWithin(x, y, 1) {
 				best = 1
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"hash/maphash"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sort"
@@ -29,7 +28,7 @@ type Config struct {
 	// way.
 	Window int
 	// RandomPairs is the number of random record pairs sampled to measure u
-	// (how often unrelated records agree). Default 100,000.
+	// (how often unrelated records agree). Default 1,000,000.
 	RandomPairs int
 	// Iterations bounds the EM iterations that estimate m, u and the prior
 	// on the candidate pairs. Default 50; a negative value skips estimation
@@ -64,7 +63,7 @@ func (c Config) withDefaults() Config {
 		c.Window = 20
 	}
 	if c.RandomPairs == 0 {
-		c.RandomPairs = 100_000
+		c.RandomPairs = 1_000_000
 	}
 	if c.Iterations == 0 {
 		c.Iterations = 50
@@ -353,8 +352,9 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	}
 	recKeys := func(i uint32) []uint64 { return flatKeys[keyStart[i]:keyStart[i+1]] }
 	// pairsOf calls fn for every candidate pair of block b.
-	pairsOf := func(b block, buf []uint32, fn func(i, j uint32)) []uint32 {
+	pairsOf := func(b block, buf []uint32, fn func(kind uint8, i, j uint32)) []uint32 {
 		h := refs[b.lo].h
+		kind := uint8(h & 0xF)
 		if oversize[h] {
 			if cfg.Window <= 0 {
 				return buf
@@ -370,7 +370,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 					// A pair that shares a block of normal size is
 					// compared there.
 					if firstShared(recKeys(i), recKeys(j), oversize) == 0 {
-						fn(i, j)
+						fn(kind, i, j)
 					}
 				}
 			}
@@ -380,7 +380,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 			for y := x + 1; y < b.hi; y++ {
 				i, j := refs[x].rec, refs[y].rec
 				if firstShared(recKeys(i), recKeys(j), oversize) == h {
-					fn(i, j)
+					fn(kind, i, j)
 				}
 			}
 		}
@@ -388,7 +388,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	}
 	// forPairs runs fn over all candidate pairs in parallel; each worker
 	// gets its own state index.
-	forPairs := func(fn func(w int, i, j uint32)) error {
+	forPairs := func(fn func(w int, kind uint8, i, j uint32)) error {
 		var wg sync.WaitGroup
 		var next int64
 		var mu sync.Mutex
@@ -407,7 +407,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 						return
 					}
 					for _, b := range blocks[lo:min(lo+chunk, len(blocks))] {
-						buf = pairsOf(b, buf, func(i, j uint32) { fn(w, i, j) })
+						buf = pairsOf(b, buf, func(kind uint8, i, j uint32) { fn(w, kind, i, j) })
 					}
 				}
 			}(w)
@@ -416,27 +416,29 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		return ctx.Err()
 	}
 
-	// u from random pairs, and term frequencies.
-	if cfg.Iterations >= 0 && len(recs) >= 2 {
-		model.measureU(ps, cfg)
-		if !cfg.NoTermFrequency {
+	// Term frequencies, and u from random pairs.
+	var sample [][]float64
+	if len(recs) >= 2 {
+		if !cfg.NoTermFrequency || cfg.Iterations >= 0 {
 			model.measureTF(ps)
 		}
-	} else if !cfg.NoTermFrequency && len(recs) >= 2 {
-		model.measureTF(ps)
+		if cfg.Iterations >= 0 {
+			sample = model.sampleU(ps, cfg)
+		}
 	}
 
-	// Pass 1: comparison vectors of all candidate pairs, as pattern counts.
-	counts := make([]map[uint64]float64, cfg.Workers)
+	// Pass 1: comparison vectors of all candidate pairs, as pattern counts
+	// per blocking key kind.
+	counts := make([]map[pattern]float64, cfg.Workers)
 	lvs := make([][]int8, cfg.Workers)
 	for w := range counts {
-		counts[w] = map[uint64]float64{}
+		counts[w] = map[pattern]float64{}
 		lvs[w] = make([]int8, nf)
 	}
-	if err := forPairs(func(w int, i, j uint32) {
+	if err := forPairs(func(w int, kind uint8, i, j uint32) {
 		lv := lvs[w]
 		levels(&ps[i], &ps[j], lv)
-		counts[w][pack(lv)]++
+		counts[w][pattern{kind, pack(lv)}]++
 	}); err != nil {
 		return nil, err
 	}
@@ -449,7 +451,10 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		st.Comparisons += int(v)
 	}
 	if cfg.Iterations > 0 {
-		st.Iterations = model.em(counts[0], cfg)
+		st.Iterations = model.em(counts[0], sample, len(recs), cfg)
+	}
+	if cfg.NoTermFrequency {
+		model.tf = [numTF]tfTable{}
 	}
 
 	// Pass 2: score and keep the pairs at or above the threshold.
@@ -458,7 +463,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	// are built once the scan is done.
 	type hit struct{ i, j uint32 }
 	found := make([][]hit, cfg.Workers)
-	if err := forPairs(func(w int, i, j uint32) {
+	if err := forPairs(func(w int, _ uint8, i, j uint32) {
 		lv := lvs[w]
 		levels(&ps[i], &ps[j], lv)
 		if model.score(&ps[i], &ps[j], lv, nil) >= minScore {
@@ -562,261 +567,6 @@ func (m *Model) forKeys(keys []string) *Model {
 func (f Field) clone() Field {
 	f.M, f.U = slices.Clone(f.M), slices.Clone(f.U)
 	return f
-}
-
-// measureU sets u from a deterministic sample of random pairs, blended
-// with the defaults.
-func (m *Model) measureU(ps []prepared, cfg Config) {
-	nf := len(m.Fields)
-	cnt := make([][]float64, nf)
-	for k := range cnt {
-		cnt[k] = make([]float64, len(m.Fields[k].U))
-	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
-	lv := make([]int8, nf)
-	n := len(ps)
-	samples := cfg.RandomPairs
-	if total := n * (n - 1) / 2; total < samples {
-		samples = total
-	}
-	for s := 0; s < samples; s++ {
-		i := rng.IntN(n)
-		j := rng.IntN(n - 1)
-		if j >= i {
-			j++
-		}
-		levels(&ps[i], &ps[j], lv)
-		for k, l := range lv {
-			if l >= 0 {
-				cnt[k][l]++
-			}
-		}
-	}
-	for k := range m.Fields {
-		f := &m.Fields[k]
-		tot := 0.0
-		for _, c := range cnt[k] {
-			tot += c
-		}
-		if tot == 0 {
-			continue
-		}
-		// A small pseudo-count keeps unseen levels possible.
-		for l := range f.U {
-			f.U[l] = (cnt[k][l] + f.U[l]) / (tot + 1)
-		}
-	}
-}
-
-// measureTF records the share of records holding each value of the
-// term-frequency kinds, and the chance that two random records agree.
-func (m *Model) measureTF(ps []prepared) {
-	for t := 0; t < numTF; t++ {
-		freq := map[string]float64{}
-		n := 0.0
-		for i := range ps {
-			p := &ps[i]
-			var vs []string
-			switch t {
-			case tfGiven:
-				vs = []string{p.givenR}
-			case tfFamily:
-				vs = []string{p.familyR}
-			case tfEmail:
-				vs = p.emails
-			case tfPhone:
-				vs = p.phones
-			case tfAddress:
-				if len(p.addr) > 0 {
-					vs = []string{strings.Join(p.addr, " ")}
-				}
-			}
-			counted := false
-			for _, v := range vs {
-				if v != "" {
-					freq[v]++
-					counted = true
-				}
-			}
-			if counted {
-				n++
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		sum2 := 0.0
-		for v, c := range freq {
-			p := c / n
-			freq[v] = p
-			sum2 += p * p
-		}
-		m.tf[t] = tfTable{freq: freq, uRand: sum2}
-	}
-}
-
-// em refines m, u and the prior by expectation maximisation over the
-// pattern counts of the candidate pairs, with the current values as a
-// Dirichlet prior of weight cfg.PriorWeight. It returns the iterations run.
-func (m *Model) em(counts map[uint64]float64, cfg Config) int {
-	nf := len(m.Fields)
-	type pat struct {
-		lv []int8
-		n  float64
-	}
-	keys := make([]uint64, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	pats := make([]pat, len(keys))
-	total := 0.0
-	for i, k := range keys {
-		lv := make([]int8, nf)
-		unpack(k, lv)
-		pats[i] = pat{lv, counts[k]}
-		total += counts[k]
-	}
-	if total == 0 {
-		return 0
-	}
-	m0 := make([][]float64, nf)
-	u0 := make([][]float64, nf)
-	for k := range m.Fields {
-		m0[k], u0[k] = slices.Clone(m.Fields[k].M), slices.Clone(m.Fields[k].U)
-	}
-	lambda := 0.1
-	am, au := make([][]float64, nf), make([][]float64, nf)
-	for k := range am {
-		am[k] = make([]float64, len(m0[k]))
-		au[k] = make([]float64, len(u0[k]))
-	}
-	var cm, cu, newM, newU [8]float64
-	it := 0
-	for it < cfg.Iterations {
-		it++
-		for k := range am {
-			clear(am[k])
-			clear(au[k])
-		}
-		sumP := 0.0
-		for _, p := range pats {
-			lm, lu := math.Log(lambda), math.Log(1-lambda)
-			for k, l := range p.lv {
-				if l >= 0 {
-					lm += math.Log(m.Fields[k].M[l])
-					lu += math.Log(m.Fields[k].U[l])
-				}
-			}
-			pm := 1 / (1 + math.Exp(lu-lm))
-			sumP += pm * p.n
-			for k, l := range p.lv {
-				if l >= 0 {
-					am[k][l] += pm * p.n
-					au[k][l] += (1 - pm) * p.n
-				}
-			}
-		}
-		change := math.Abs(sumP/total - lambda)
-		lambda = min(max(sumP/total, minPrior), maxPrior)
-		for k := range m.Fields {
-			f := &m.Fields[k]
-			for l := range f.M {
-				cm[l] = am[k][l] + cfg.PriorWeight*m0[k][l]
-				cu[l] = au[k][l] + cfg.PriorWeight*u0[k][l]
-			}
-			nm, nu := constrainedMU(cm[:len(f.M)], cu[:len(f.M)], newM[:len(f.M)], newU[:len(f.M)])
-			for l := range f.M {
-				change = max(change, math.Abs(nm[l]-f.M[l]), math.Abs(nu[l]-f.U[l]))
-				f.M[l], f.U[l] = max(nm[l], 1e-6), max(nu[l], 1e-6)
-			}
-		}
-		if change < 1e-5 {
-			break
-		}
-	}
-	m.Prior = lambda
-	return it
-}
-
-// Bounds of the share of matches among the candidate pairs. Blocking is
-// meant to pair duplicates with a few lookalikes; a share outside these
-// bounds means EM has latched onto a property of the blocks instead of the
-// entities (for example "shares a date"), so it is held inside them.
-const (
-	minPrior = 1e-5
-	maxPrior = 0.75
-)
-
-// constrainedMU returns the m and u probabilities of one comparison that
-// maximise the likelihood of the expected level counts cm (matches) and cu
-// (non-matches) under two constraints that hold for any sensible
-// comparator: exact agreement (the top level) is never evidence against a
-// match (m >= u) and full disagreement (level 0) never evidence for one
-// (m <= u). A violated level gets the pooled rate of both classes in both,
-// and the other levels share the rest in proportion to their counts. This
-// keeps EM from flipping, e.g. from taking "agrees on the blocking key" as
-// the match class, which happens when names or dates repeat a lot.
-func constrainedMU(cm, cu, m, u []float64) ([]float64, []float64) {
-	n := len(cm)
-	tm, tu := 0.0, 0.0
-	for l := 0; l < n; l++ {
-		tm += cm[l]
-		tu += cu[l]
-	}
-	if tm <= 0 || tu <= 0 {
-		for l := 0; l < n; l++ {
-			m[l], u[l] = 1/float64(n), 1/float64(n)
-		}
-		return m, u
-	}
-	for l := 0; l < n; l++ {
-		m[l], u[l] = cm[l]/tm, cu[l]/tu
-	}
-	top := n - 1
-	var pooled [2]int
-	np := 0
-	if m[top] < u[top] {
-		pooled[np] = top
-		np++
-	}
-	if n > 2 && m[0] > u[0] {
-		pooled[np] = 0
-		np++
-	}
-	if np == 0 {
-		return m, u
-	}
-	isPooled := func(l int) bool { return (np > 0 && pooled[0] == l) || (np > 1 && pooled[1] == l) }
-	rest := 1.0
-	for _, l := range pooled[:np] {
-		p := (cm[l] + cu[l]) / (tm + tu)
-		m[l], u[l] = p, p
-		rest -= p
-	}
-	rm, ru := 0.0, 0.0
-	for l := 0; l < n; l++ {
-		if !isPooled(l) {
-			rm += cm[l]
-			ru += cu[l]
-		}
-	}
-	for l := 0; l < n; l++ {
-		if isPooled(l) {
-			continue
-		}
-		if rm > 0 {
-			m[l] = rest * cm[l] / rm
-		} else {
-			m[l] = rest / float64(n-np)
-		}
-		if ru > 0 {
-			u[l] = rest * cu[l] / ru
-		} else {
-			u[l] = rest / float64(n-np)
-		}
-	}
-	return m, u
 }
 
 // clusters returns the connected components of pairs.

@@ -31,7 +31,7 @@ var fixedFields = [numFixed]struct {
 	cGiven:  {"given_name", nameLabels},
 	cFamily: {"family_name", nameLabels},
 	cDate:   {"date", []string{"different", "two digits differ or two parts agree", "one typo or day/month swapped", "exact"}},
-	cEmail:  {"email", []string{"different", "similar local part", "same local part or one typo", "shared address"}},
+	cEmail:  {"email", []string{"different", "same local part or one typo", "shared address"}},
 	cContact: {"contact", []string{
 		"nothing shared",
 		"same postcode or city",
@@ -55,7 +55,7 @@ var defaultM = [numFixed][]float64{
 	cGiven:    {0.05, 0.05, 0.10, 0.80},
 	cFamily:   {0.05, 0.05, 0.10, 0.80},
 	cDate:     {0.05, 0.05, 0.10, 0.80},
-	cEmail:    {0.30, 0.05, 0.05, 0.60},
+	cEmail:    {0.30, 0.10, 0.60},
 	cContact:  {0.10, 0.10, 0.05, 0.10, 0.15, 0.20, 0.30},
 	cRegion:   {0.10, 0.90},
 	cExternal: {0.10, 0.90},
@@ -65,7 +65,7 @@ var defaultU = [numFixed][]float64{
 	cGiven:    {0.95, 0.04, 0.005, 0.005},
 	cFamily:   {0.95, 0.04, 0.005, 0.002},
 	cDate:     {0.97, 0.03, 0.0005, 0.0001},
-	cEmail:    {0.998, 0.0015, 0.0004, 0.0001},
+	cEmail:    {0.9995, 0.0004, 0.0001},
 	cContact:  {0.90, 0.095, 0.003, 0.001, 0.0005, 0.0003, 0.0002},
 	cRegion:   {0.80, 0.20},
 	cExternal: {0.999, 0.001},
@@ -147,14 +147,19 @@ func DefaultModel(attributeKeys ...string) *Model {
 // levels compares a and b and writes each field's level into out (-1 when
 // either side is missing the field).
 func levels(a, b *prepared, out []int8) {
-	g, f := namesLevels(a, b)
-	out[cGiven], out[cFamily] = g, f
+	compare(a, b, out)
+	household(out)
+}
+
+// compare writes each field's level for a and b into out, each field on
+// its own.
+func compare(a, b *prepared, out []int8) {
+	out[cGiven], out[cFamily] = namesLevels(a, b)
 	out[cDate] = dateLevel(a.date, b.date)
 	out[cEmail] = emailLevel(a.emails, b.emails)
 	out[cContact] = contactLevel(a, b)
 	out[cRegion] = exactLevel(a.region, b.region)
 	out[cExternal] = extLevel(a.ext, b.ext)
-	personal := out[cEmail] == 3 || out[cDate] == 3 || out[cExternal] == 1
 	for i := numFixed; i < len(out); i++ {
 		k := i - numFixed
 		if k >= len(a.attrs) || k >= len(b.attrs) {
@@ -162,13 +167,23 @@ func levels(a, b *prepared, out []int8) {
 			continue
 		}
 		out[i] = attrLevel(a.attrs[k], b.attrs[k])
-		personal = personal || out[i] == 3
 	}
-	// Contact points shared by people with different given names are a
-	// household's or an office's: they say nothing about whether the two
-	// are one person, unless something personal agrees too.
-	if g == 0 && out[cContact] >= 2 && !personal {
-		out[cContact] = -1
+}
+
+// household drops the contact comparison of levels lv when it is a
+// household's or an office's: contact points shared by people with
+// different given names say nothing about whether the two are one person,
+// unless something personal (email, date of birth, an id) agrees too.
+func household(lv []int8) {
+	if lv[cGiven] != 0 || lv[cContact] < 2 {
+		return
+	}
+	personal := lv[cEmail] == 2 || lv[cDate] == 3 || lv[cExternal] == 1
+	for i := numFixed; i < len(lv); i++ {
+		personal = personal || lv[i] == 3
+	}
+	if !personal {
+		lv[cContact] = -1
 	}
 }
 
@@ -178,11 +193,23 @@ func namesLevels(a, b *prepared) (g, f int8) {
 	if a.given == "" && a.family == "" || b.given == "" && b.family == "" {
 		return -1, -1
 	}
-	// The same whole name, however it was split or ordered.
-	if a.family+a.given == b.family+b.given || a.familyR+a.givenR == b.familyR+b.givenR ||
-		a.familyR+a.givenR == b.givenR+b.familyR || a.givenR+a.familyR == b.familyR+b.givenR {
-		if a.given != "" && b.given != "" || a.family != "" && b.family != "" {
-			return 3, 3
+	// The same whole name, however it was split or ordered (in another
+	// script: Han names read alike are only close).
+	if a.family+a.given == b.family+b.given {
+		return 3, 3
+	}
+	if latin(a) != latin(b) && (a.familyR+a.givenR == b.familyR+b.givenR ||
+		a.familyR+a.givenR == b.givenR+b.familyR || a.givenR+a.familyR == b.familyR+b.givenR) {
+		return 3, 3
+	}
+	// One name alone ("Ivan", "王") is compared with both of the other's.
+	if (a.given == "") != (b.given == "") {
+		one, two := a, b
+		if b.given == "" {
+			one, two = b, a
+		}
+		if one.family != "" && two.family != "" {
+			return -1, max(nameLevel(one.family, one.familyR, two.family, two.familyR), nameLevel(one.family, one.familyR, two.given, two.givenR))
 		}
 	}
 	g, f = nameLevel(a.given, a.givenR, b.given, b.givenR), nameLevel(a.family, a.familyR, b.family, b.familyR)
@@ -194,6 +221,9 @@ func namesLevels(a, b *prepared) (g, f int8) {
 	}
 	return g, f
 }
+
+// latin reports whether p's names are written in Latin letters.
+func latin(p *prepared) bool { return p.given == p.givenR && p.family == p.familyR }
 
 // score returns the log2 odds of a match for levels lv of records a and b,
 // and fills w (when not nil) with each field's weight.
@@ -240,7 +270,7 @@ func tfTerm(a, b *prepared, k int, l int8) (int, string) {
 			return tfFamily, a.familyR
 		}
 	case cEmail:
-		if l == 3 {
+		if l == 2 {
 			return tfEmail, shared(a.emails, b.emails)
 		}
 	case cContact:
