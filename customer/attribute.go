@@ -27,11 +27,11 @@ const (
 type AttributeDef struct {
 	// Key names the attribute in Customer.Attributes and filters: a lower-case
 	// ASCII letter followed by up to 62 lower-case letters, digits or '_'.
-	Key       string
-	Label     string // for display, any script
-	Type      AttributeType
-	Required  bool     // every new customer must have a value, and it cannot be removed
-	Options   []string // the allowed values of an enum
+	Key      string
+	Label    string // for display, any script
+	Type     AttributeType
+	Required bool     // every new customer must have a value, and it cannot be removed
+	Options  []string // the allowed values of an enum
 	// Match is the attribute's role in duplicate detection: FindDuplicates
 	// and MatchCandidate compare it with no further settings. Default
 	// MatchNone.

@@ -107,8 +107,8 @@ type Cluster struct {
 
 // Stats describe the work done.
 type Stats struct {
-	Records        int
-	Blocks         int // blocks of two or more records
+	Records int
+	Blocks  int // blocks of two or more records
 	// OversizeBlocks counts the blocks larger than Config.MaxBlock; they
 	// are compared by sorted neighbourhood (or skipped when Config.Window
 	// is negative).

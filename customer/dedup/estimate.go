@@ -162,9 +162,8 @@ func (m *Model) sampleU(ps []prepared, cfg Config) [][]float64 {
 	return cnts[0]
 }
 
-// minSampled is the count a level needs in the random sample for its u to
-// be taken from it.
-const minSampled = 10
+// uPriorPairs is the weight, in sampled pairs, of the generic u values.
+const uPriorPairs = 1000
 
 // em estimates m, the rare levels' u and the prior from the pattern counts
 // of the candidate pairs, with u of the common levels from the random
@@ -208,30 +207,36 @@ func (m *Model) em(counts map[pattern]float64, sample [][]float64, records int, 
 	}
 	allPairs := float64(records) * float64(records-1) / 2
 
-	// u: the sample's rates (a level the sample never saw counts as half
-	// a pair), and the values' own frequencies for exact agreement on
-	// names and emails.
+	// u: the sample's rates and the values' own frequencies for exact
+	// agreement on names and emails, each blended with the generic values
+	// (worth uPriorPairs pairs), which decide on small data sets and for
+	// levels the sample never saw.
 	for k := range m.Fields {
 		f := &m.Fields[k]
 		tot := 0.0
 		for _, c := range sample[k] {
 			tot += c
 		}
-		if tot == 0 {
-			continue
-		}
 		for l := range f.U {
-			f.U[l] = max(sample[k][l], 0.5) / tot
+			f.U[l] = (sample[k][l] + uPriorPairs*f.U[l]) / (tot + uPriorPairs)
+		}
+		exact := -1
+		switch k {
+		case cGiven:
+			exact = tfGiven
+		case cFamily:
+			exact = tfFamily
+		case cEmail:
+			exact = tfEmail
+		}
+		if top := len(f.U) - 1; exact >= 0 && m.tf[exact].uRand > 0 {
+			old := f.U[top]
+			f.U[top] = (m.tf[exact].uRand*tot + uPriorPairs*defaultU[k][top]) / (tot + uPriorPairs)
+			for l := 0; l < top; l++ {
+				f.U[l] *= (1 - f.U[top]) / (1 - old)
+			}
 		}
 	}
-	exact := func(k, l, t int) {
-		if m.tf[t].freq != nil && m.tf[t].uRand > 0 {
-			m.Fields[k].U[l] = m.tf[t].uRand
-		}
-	}
-	exact(cGiven, 3, tfGiven)
-	exact(cFamily, 3, tfFamily)
-	exact(cEmail, 2, tfEmail)
 
 	m0 := make([][]float64, nf)
 	for k := range m.Fields {

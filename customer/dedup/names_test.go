@@ -4,7 +4,7 @@ import "testing"
 
 func TestPersonNames(t *testing.T) {
 	for _, c := range []struct {
-		given, family, full string
+		given, family, full   string
 		wantGiven, wantFamily string
 	}{
 		{"三", "张", "", "三", "张"},
