@@ -388,6 +388,39 @@ func tokenSimilarity(a, b []string) float64 {
 	return (mongeElkan(a, b) + mongeElkan(b, a)) / 2
 }
 
+// letters returns the letters of s (an email's dots, dashes, underscores
+// and digits left out).
+func letters(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || r == '@' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// sameDigits reports whether a and b hold the same digits in the same
+// order.
+func sameDigits(a, b string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && (a[i] < '0' || a[i] > '9') {
+			i++
+		}
+		for j < len(b) && (b[j] < '0' || b[j] > '9') {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i] != b[j] {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
 // shareToken reports whether a and b have a token in common.
 func shareToken(a, b []string) bool {
 	for _, x := range a {
@@ -459,7 +492,9 @@ func NamesConflict(a, b Record) bool {
 }
 
 // nameLevel compares one name of two records, each given in canonical
-// (a, b) and romanised (ar, br) form.
+// (a, b) and romanised (ar, br) form. Names in two scripts with no common
+// reading (Arabic and Latin, Japanese kanji and rōmaji) are not compared
+// (-1) unless their readings agree.
 func nameLevel(a, ar, b, br string) int8 {
 	switch {
 	case a == "" || b == "":
@@ -473,17 +508,43 @@ func nameLevel(a, ar, b, br string) int8 {
 		return 2 // two Han names read alike: 伟 and 玮
 	case sameNickname(ar, br):
 		return 2
+	case hasHan(a) && hasHan(b):
+		// Two Han names that differ: their readings being alike says
+		// nothing (陽翔 and 陽菜 are siblings), but a character typed
+		// twice or left out does.
+		if la, lb := utf8.RuneCountInString(a), utf8.RuneCountInString(b); la != lb && min(la, lb) >= 2 && editWithin(a, b, 1) {
+			return 1
+		}
+		return 0
 	}
 	var ba, bb [48]rune
 	ra, rb := toRunes(ba[:0], ar), toRunes(bb[:0], br)
 	jw := jaroWinkler(ra, rb)
+	cross := isLatin(a) != isLatin(b)
 	switch {
 	case jw >= 0.92:
 		return 2
+	case cross && (!isLatin(ar) || !isLatin(br)):
+		// No reading in Latin letters to compare (Arabic).
+		return -1
+	case cross:
+		// Across scripts, readings that are merely alike (ping, jing)
+		// are different names.
+		return 0
 	case jw >= 0.80:
 		return 1
 	}
 	return 0
+}
+
+// isLatin reports whether every letter of s is a Latin letter.
+func isLatin(s string) bool {
+	for _, r := range s {
+		if r >= 0x80 && unicode.IsLetter(r) && !unicode.Is(unicode.Latin, r) {
+			return false
+		}
+	}
+	return true
 }
 
 func dateLevel(a, b string) int8 {
@@ -589,8 +650,8 @@ func exactLevel(a, b string) int8 {
 	return 0
 }
 
-// emailLevel compares email addresses: -1 missing, 0 different, 1 the same
-// local part at another domain, or one typo, 2 a shared address.
+// emailLevel compares email addresses: -1 missing, 0 different, 1 one
+// typo, 2 a shared address.
 func emailLevel(a, b []string) int8 {
 	if len(a) == 0 || len(b) == 0 {
 		return -1
@@ -601,9 +662,11 @@ func emailLevel(a, b []string) int8 {
 			if x == y {
 				return 2
 			}
-			lx, _, _ := strings.Cut(x, "@")
-			ly, _, _ := strings.Cut(y, "@")
-			if lx == ly && len(lx) >= 3 || len(lx) >= 4 && editWithin(x, y, 1) {
+			// A local part alone is often made of the name, so it is no
+			// evidence beyond the name: only a typo counts, and not in
+			// the digits (jamesjones1992 and jamesjones1999 are two
+			// people).
+			if len(x) >= 8 && editWithin(x, y, 1) && sameDigits(x, y) && letters(x) != letters(y) {
 				best = 1
 			}
 		}
@@ -654,9 +717,11 @@ func contactLevel(a, b *prepared) int8 {
 		return 3
 	case ad == 1 || pc == 2 && ci == 2:
 		return 2
-	case pc >= 1 || ci >= 1:
+	case pc >= 1:
 		return 1
 	}
+	// A city alone is shared by too many people (and by the people whose
+	// names come from its country) to count.
 	return 0
 }
 

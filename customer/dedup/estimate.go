@@ -27,8 +27,9 @@ import (
 // m is held to two constraints that hold for any sensible comparator: exact
 // agreement is never evidence against a match (m >= u at the top level) and
 // full disagreement never evidence for one (m <= u at level 0); and the
-// names of one person disagree completely at most maxNameDisagreement of
-// the time, so that the match class cannot become "same household".
+// names, birth dates and ids of one person disagree completely at most
+// maxNameDisagreement of the time, so that the match class can become
+// neither "same household" nor "same name".
 
 // pattern is a comparison vector (packed) with the kind of the blocking
 // key that paired its records.
@@ -37,7 +38,8 @@ type pattern struct {
 	lv   uint64
 }
 
-// maxNameDisagreement bounds m at level 0 of the given and family names.
+// maxNameDisagreement bounds m at level 0 of the personal fields: given
+// and family name, date of birth, ids.
 const maxNameDisagreement = 0.25
 
 // masked reports whether field k is left out of the likelihood of pairs
@@ -48,12 +50,11 @@ func masked(kind uint8, k int) bool {
 		return k == cGiven || k == cFamily
 	case kDateFamily, kDateGiven:
 		return k == cDate
-	case kPostFamily, kPostGiven:
-		return k == cContact || k == cRegion
+	case kPostFamily, kPostGiven, kPhone, kPhoneHead, kAddress:
+		// Places: shared by households, who share a family name too.
+		return k == cContact || k == cFamily
 	case kEmail, kEmailLocal:
 		return k == cEmail
-	case kPhone, kPhoneHead, kAddress:
-		return k == cContact || k == cFamily || k == cRegion
 	case kExternal:
 		return k == cExternal
 	case kAttr:
@@ -87,6 +88,8 @@ func (m *Model) measureTF(ps []prepared) {
 				if len(p.addr) > 0 {
 					vs = []string{strings.Join(p.addr, " ")}
 				}
+			case tfName:
+				vs = []string{wholeName(p)}
 			}
 			counted := false
 			for _, v := range vs {
@@ -164,6 +167,8 @@ func (m *Model) sampleU(ps []prepared, cfg Config) [][]float64 {
 
 // uPriorPairs is the weight, in sampled pairs, of the generic u values.
 const uPriorPairs = 1000
+
+var debugEM = false
 
 // em estimates m, the rare levels' u and the prior from the pattern counts
 // of the candidate pairs, with u of the common levels from the random
@@ -295,7 +300,7 @@ func (m *Model) em(counts map[pattern]float64, sample [][]float64, records int, 
 		}
 		for k := range m.Fields {
 			f := &m.Fields[k]
-			next := constrainedM(am[k], m0[k], f.U, cfg.PriorWeight, k == cGiven || k == cFamily)
+			next := constrainedM(am[k], m0[k], f.U, cfg.PriorWeight, k != cEmail && k != cContact)
 			for l := range f.M {
 				change = max(change, math.Abs(next[l]-f.M[l]))
 				f.M[l] = max(next[l], 1e-6)
@@ -310,6 +315,13 @@ func (m *Model) em(counts map[pattern]float64, sample [][]float64, records int, 
 		matches += sumP[k]
 	}
 	m.Prior = min(max(matches/allPairs, 1e-12), 0.5)
+	if debugEM {
+		for k := range lambda {
+			if perKind[k] > 0 {
+				println("kind", k, "pairs", int(perKind[k]), "lambda", lambda[k], "matches", int(sumP[k]))
+			}
+		}
+	}
 	return it
 }
 
@@ -322,10 +334,10 @@ const (
 
 // constrainedM returns m for one comparison from the expected match counts
 // cm and the prior values m0 (weight w, in pairs), held to m >= u at the
-// top level and m <= u at level 0 (and, for names, m <= maxNameDisagreement
-// at level 0): a violated level is set to its bound and the other levels
+// top level and m <= u at level 0 (and, for personal fields, m <=
+// maxNameDisagreement at level 0): a violated level is set to its bound and the other levels
 // share the rest in proportion.
-func constrainedM(cm, m0, u []float64, w float64, name bool) []float64 {
+func constrainedM(cm, m0, u []float64, w float64, personal bool) []float64 {
 	n := len(cm)
 	m := make([]float64, n)
 	tot := 0.0
@@ -351,7 +363,7 @@ func constrainedM(cm, m0, u []float64, w float64, name bool) []float64 {
 	}
 	if n > 2 {
 		hi := u[0]
-		if name {
+		if personal {
 			hi = min(hi, maxNameDisagreement)
 		}
 		if m[0] > hi {

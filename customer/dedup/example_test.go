@@ -44,7 +44,7 @@ func ExampleModel_Compare() {
 	// given_name: close (Jaro-Winkler >= 0.92, nickname or same sound)
 	// family_name: exact (in any script)
 	// date: exact
-	// contact: same postcode or city
+	// contact: same postcode
 }
 
 func ExampleJaroWinkler() {

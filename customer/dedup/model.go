@@ -13,7 +13,6 @@ const (
 	cDate
 	cEmail
 	cContact
-	cRegion
 	cExternal
 	numFixed
 )
@@ -31,17 +30,16 @@ var fixedFields = [numFixed]struct {
 	cGiven:  {"given_name", nameLabels},
 	cFamily: {"family_name", nameLabels},
 	cDate:   {"date", []string{"different", "two digits differ or two parts agree", "one typo or day/month swapped", "exact"}},
-	cEmail:  {"email", []string{"different", "same local part or one typo", "shared address"}},
+	cEmail:  {"email", []string{"different", "one typo", "shared address"}},
 	cContact: {"contact", []string{
 		"nothing shared",
-		"same postcode or city",
+		"same postcode",
 		"similar address",
 		"phone one digit off, or same street address",
 		"same street address and place",
 		"shared phone",
 		"shared phone and address",
 	}},
-	cRegion:   {"region", []string{"different", "exact"}},
 	cExternal: {"external_id", []string{"different id in the same system", "shared id"}},
 }
 
@@ -57,7 +55,6 @@ var defaultM = [numFixed][]float64{
 	cDate:     {0.05, 0.05, 0.10, 0.80},
 	cEmail:    {0.30, 0.10, 0.60},
 	cContact:  {0.10, 0.10, 0.05, 0.10, 0.15, 0.20, 0.30},
-	cRegion:   {0.10, 0.90},
 	cExternal: {0.10, 0.90},
 }
 
@@ -67,7 +64,6 @@ var defaultU = [numFixed][]float64{
 	cDate:     {0.97, 0.03, 0.0005, 0.0001},
 	cEmail:    {0.9995, 0.0004, 0.0001},
 	cContact:  {0.90, 0.095, 0.003, 0.001, 0.0005, 0.0003, 0.0002},
-	cRegion:   {0.80, 0.20},
 	cExternal: {0.999, 0.001},
 }
 
@@ -118,6 +114,7 @@ const (
 	tfEmail          // email address
 	tfPhone          // phone number
 	tfAddress        // street address
+	tfName           // the whole name: romanised family and given name, sorted
 	numTF
 )
 
@@ -158,7 +155,6 @@ func compare(a, b *prepared, out []int8) {
 	out[cDate] = dateLevel(a.date, b.date)
 	out[cEmail] = emailLevel(a.emails, b.emails)
 	out[cContact] = contactLevel(a, b)
-	out[cRegion] = exactLevel(a.region, b.region)
 	out[cExternal] = extLevel(a.ext, b.ext)
 	for i := numFixed; i < len(out); i++ {
 		k := i - numFixed
@@ -170,20 +166,32 @@ func compare(a, b *prepared, out []int8) {
 	}
 }
 
-// household drops the contact comparison of levels lv when it is a
-// household's or an office's: contact points shared by people with
-// different given names say nothing about whether the two are one person,
-// unless something personal (email, date of birth, an id) agrees too.
+// household drops the contact and email comparisons of levels lv when
+// they are a household's or an office's: a phone, an address or an email
+// shared by people with different given names (or an email that differs
+// from another by the name it is made of) says nothing about whether the
+// two are one person, unless a date of birth or an id agrees too.
 func household(lv []int8) {
-	if lv[cGiven] != 0 || lv[cContact] < 2 {
+	if lv[cEmail] == 1 && lv[cGiven] >= 0 && lv[cGiven] < 3 {
+		// Emails a letter apart whose owners' given names differ: the
+		// letter is the name's.
+		lv[cEmail] = -1
+	}
+	if lv[cGiven] != 0 || lv[cContact] < 2 && lv[cEmail] < 1 {
 		return
 	}
-	personal := lv[cEmail] == 2 || lv[cDate] == 3 || lv[cExternal] == 1
+	personal := lv[cDate] == 3 || lv[cExternal] == 1
 	for i := numFixed; i < len(lv); i++ {
 		personal = personal || lv[i] == 3
 	}
-	if !personal {
+	if personal {
+		return
+	}
+	if lv[cContact] >= 2 {
 		lv[cContact] = -1
+	}
+	if lv[cEmail] >= 1 {
+		lv[cEmail] = -1
 	}
 }
 
@@ -195,12 +203,23 @@ func namesLevels(a, b *prepared) (g, f int8) {
 	}
 	// The same whole name, however it was split or ordered (in another
 	// script: Han names read alike are only close).
-	if a.family+a.given == b.family+b.given {
+	if wa, wb := a.family+a.given, b.family+b.given; wa == wb || len(wa) == len(wb) && !latin(a) && strings.Contains(wa+wa, wb) {
+		// 陈可珊 and 可珊陈: a whole name written in either order.
 		return 3, 3
 	}
-	if latin(a) != latin(b) && (a.familyR+a.givenR == b.familyR+b.givenR ||
+	if (latin(a) || latin(b)) && (a.familyR+a.givenR == b.familyR+b.givenR ||
 		a.familyR+a.givenR == b.givenR+b.familyR || a.givenR+a.familyR == b.familyR+b.givenR) {
 		return 3, 3
+	}
+	// One whole name the start of the other: a second family name
+	// ("Pablo Fernández" and "Pablo Fernández Ramírez").
+	if wa, wb := a.givenR+a.familyR, b.givenR+b.familyR; latin(a) && latin(b) && a.given != "" && b.given != "" &&
+		min(len(wa), len(wb)) >= 6 && wa != wb && (strings.HasPrefix(wa, wb) || strings.HasPrefix(wb, wa)) &&
+		(strings.HasPrefix(a.givenR, b.givenR) || strings.HasPrefix(b.givenR, a.givenR)) {
+		if a.givenR == b.givenR {
+			return 3, 2
+		}
+		return 2, 2
 	}
 	// One name alone ("Ivan", "王") is compared with both of the other's.
 	if (a.given == "") != (b.given == "") {
@@ -213,13 +232,35 @@ func namesLevels(a, b *prepared) (g, f int8) {
 		}
 	}
 	g, f = nameLevel(a.given, a.givenR, b.given, b.givenR), nameLevel(a.family, a.familyR, b.family, b.familyR)
+	if g == 0 && (japanese(a) && isLatin(b.given) || japanese(b) && isLatin(a.given)) {
+		g = -1 // a Japanese given name in kanji has no reading here
+	}
 	if int(max(g, 0))+int(max(f, 0)) < 5 && a.given != "" && a.family != "" && b.given != "" && b.family != "" {
 		sg, sf := nameLevel(a.given, a.givenR, b.family, b.familyR), nameLevel(a.family, a.familyR, b.given, b.givenR)
-		if sg+sf > max(g, 0)+max(f, 0) && sg >= 2 && sf >= 2 {
+		if sg+sf > max(g, 0)+max(f, 0) && max(sg, sf) >= 2 && min(sg, sf) >= 1 {
 			g, f = sg, sf
 		}
 	}
 	return g, f
+}
+
+// wholeName is the term-frequency value of p's whole name: its romanised
+// names in sorted order, or "" without both.
+func wholeName(p *prepared) string {
+	if p.givenR == "" || p.familyR == "" {
+		return ""
+	}
+	if p.givenR < p.familyR {
+		return p.givenR + " " + p.familyR
+	}
+	return p.familyR + " " + p.givenR
+}
+
+// japanese reports whether p's family name is a known Japanese one
+// written in kanji.
+func japanese(p *prepared) bool {
+	_, ok := japaneseSurname[p.family]
+	return ok
 }
 
 // latin reports whether p's names are written in Latin letters.
@@ -238,6 +279,20 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 		}
 		f := &m.Fields[k]
 		x := f.Weight(int(l))
+		if (k == cGiven || k == cFamily) && lv[cGiven] == 3 && lv[cFamily] == 3 && m.tf[tfName].freq != nil {
+			// The same whole name: weighed by how common the whole name
+			// is, not by its parts (which are not independent: names of
+			// one culture go together), half to each field.
+			if p, ok := m.tf[tfName].freq[wholeName(a)]; ok && p > 0 && wholeName(a) == wholeName(b) {
+				g, fam := &m.Fields[cGiven], &m.Fields[cFamily]
+				x = max(0, math.Log2(g.M[3]*fam.M[3]/p)) / 2
+				if w != nil {
+					w[k] = x
+				}
+				total += x
+				continue
+			}
+		}
 		if t, v := tfTerm(a, b, k, l); t >= 0 && m.tf[t].freq != nil {
 			// Agreement on a rare value says more than on a common one;
 			// a value many records share (a switchboard, a family email)
@@ -261,12 +316,16 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 // l of field k, or -1.
 func tfTerm(a, b *prepared, k int, l int8) (int, string) {
 	switch k {
+	// A name's own frequency counts when it is the only name compared:
+	// beside the other name (agreeing only in part), the two are not
+	// independent (names of one culture go together), and the whole
+	// name's frequency counts when both agree (see score).
 	case cGiven:
-		if l == 3 && a.givenR == b.givenR && a.givenR != "" {
+		if l == 3 && a.givenR == b.givenR && a.givenR != "" && (a.familyR == "" || b.familyR == "") {
 			return tfGiven, a.givenR
 		}
 	case cFamily:
-		if l == 3 && a.familyR == b.familyR && a.familyR != "" {
+		if l == 3 && a.familyR == b.familyR && a.familyR != "" && (a.givenR == "" || b.givenR == "") {
 			return tfFamily, a.familyR
 		}
 	case cEmail:

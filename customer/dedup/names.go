@@ -188,6 +188,11 @@ func canonicalName(s string) string {
 // Cyrillic; other characters as they are. It returns s itself when s is
 // ASCII.
 func romanise(s string, family bool) string {
+	if family {
+		if r, ok := japaneseSurname[s]; ok {
+			return r
+		}
+	}
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -215,6 +220,14 @@ func romanise(s string, family bool) string {
 			} else {
 				b.WriteRune(r)
 			}
+		case r >= 0xAC00 && r <= 0xD7A3:
+			if first && family {
+				if k, ok := koreanSurname[r]; ok {
+					b.WriteString(k)
+					break
+				}
+			}
+			b.WriteString(hangulRoman(r))
 		case r >= 0x400 && r <= 0x4FF:
 			if t, ok := cyrillic[r]; ok {
 				b.WriteString(t)
@@ -238,4 +251,55 @@ var cyrillic = map[rune]string{
 	'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r",
 	'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch",
 	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "yi", 'є': "ye", 'ґ': "g",
+}
+
+// Revised Romanization of Hangul syllables: initial, medial and final
+// jamo.
+var (
+	hangulInitial = []string{"g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h"}
+	hangulMedial  = []string{"a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu", "eu", "ui", "i"}
+	hangulFinal   = []string{"", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t"}
+)
+
+// hangulRoman romanises one Hangul syllable.
+func hangulRoman(r rune) string {
+	i := int(r - 0xAC00)
+	return hangulInitial[i/588] + hangulMedial[(i%588)/28] + hangulFinal[i%28]
+}
+
+// koreanSurname is the usual Latin spelling of common Korean family names,
+// which differs from their Revised Romanization (김 is Kim, not Gim).
+var koreanSurname = map[rune]string{
+	'김': "kim", '이': "lee", '박': "park", '최': "choi", '정': "jung", '강': "kang", '조': "cho",
+	'윤': "yoon", '장': "jang", '임': "lim", '한': "han", '오': "oh", '서': "seo", '신': "shin",
+	'권': "kwon", '황': "hwang", '안': "ahn", '송': "song", '류': "ryu", '전': "jeon", '홍': "hong",
+	'고': "ko", '문': "moon", '양': "yang", '손': "son", '배': "bae", '백': "baek", '허': "heo",
+	'유': "yoo", '남': "nam", '심': "shim", '노': "noh", '하': "ha", '곽': "kwak", '성': "sung",
+	'차': "cha", '주': "joo", '우': "woo", '구': "koo", '민': "min", '진': "jin", '나': "na",
+}
+
+// japaneseSurname is the reading of common Japanese family names (keyed by
+// their canonical, simplified form): their pinyin would not match the
+// rōmaji of the same person's records. Japanese given names have no such
+// table, so a Japanese name in kanji and in rōmaji agree on the family name
+// only.
+var japaneseSurname = map[string]string{}
+
+func init() {
+	for _, kv := range strings.Fields(`佐藤:sato 鈴木:suzuki 高橋:takahashi 髙橋:takahashi 田中:tanaka 伊藤:ito
+		渡辺:watanabe 渡邊:watanabe 山本:yamamoto 中村:nakamura 小林:kobayashi 加藤:kato 吉田:yoshida
+		山田:yamada 佐々木:sasaki 山口:yamaguchi 松本:matsumoto 井上:inoue 木村:kimura 林:hayashi
+		斎藤:saito 斉藤:saito 清水:shimizu 山崎:yamazaki 森:mori 池田:ikeda 橋本:hashimoto 阿部:abe
+		石川:ishikawa 山下:yamashita 中島:nakajima 石井:ishii 小川:ogawa 前田:maeda 岡田:okada
+		長谷川:hasegawa 藤田:fujita 後藤:goto 近藤:kondo 村上:murakami 遠藤:endo 青木:aoki 坂本:sakamoto
+		斉木:saiki 福田:fukuda 太田:ota 西村:nishimura 藤井:fujii 岡本:okamoto 松田:matsuda 中川:nakagawa
+		中野:nakano 原田:harada 小野:ono 田村:tamura 竹内:takeuchi 金子:kaneko 和田:wada 中山:nakayama
+		石田:ishida 上田:ueda 森田:morita 原:hara 柴田:shibata 酒井:sakai 工藤:kudo 横山:yokoyama
+		宮崎:miyazaki 宮本:miyamoto 内田:uchida 高木:takagi 安藤:ando 谷口:taniguchi 大野:ono 丸山:maruyama
+		今井:imai 高田:takada 藤原:fujiwara 河野:kono 小島:kojima 久保:kubo 松井:matsui 千葉:chiba
+		岩崎:iwasaki 桜井:sakurai 野口:noguchi 松尾:matsuo 菊地:kikuchi 木下:kinoshita 野村:nomura
+		新井:arai 渡部:watanabe 菅原:sugawara 杉山:sugiyama 大塚:otsuka 平野:hirano 小山:koyama`) {
+		k, v, _ := strings.Cut(kv, ":")
+		japaneseSurname[simplified(k)] = v
+	}
 }

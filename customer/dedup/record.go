@@ -51,7 +51,7 @@ type prepared struct {
 	date            string // 8 digits, or ""
 	postcode        string
 	addr            []string // street address tokens
-	city, region    string
+	city            string
 	emails          []string
 	phones          []string // digits
 	ext             []string
@@ -82,7 +82,6 @@ func prepare(r *Record, attrKeys []string) prepared {
 	p.postcode = strings.ReplaceAll(Normalize(r.Address.Postcode), " ", "")
 	p.addr = addressTokens(r.Address.Line)
 	p.city = canonicalName(r.Address.City)
-	p.region = Normalize(r.Address.Region)
 	for _, e := range r.Emails {
 		if e = strings.TrimSpace(searchtext.Fold(e)); e != "" {
 			p.emails = append(p.emails, e)
@@ -208,7 +207,7 @@ func attrKeysOf(recs []Record) []string {
 	return keys
 }
 
-// interner shares the memory of repeated values (names, cities, regions,
+// interner shares the memory of repeated values (names, cities,
 // countries repeat a lot) among prepared records. One per goroutine.
 type interner struct {
 	m map[string]string
@@ -237,7 +236,7 @@ func (in *interner) str(s string) string {
 func (in *interner) prepared(p *prepared) {
 	p.given, p.family = in.str(p.given), in.str(p.family)
 	p.givenR, p.familyR = in.str(p.givenR), in.str(p.familyR)
-	p.city, p.region = in.str(p.city), in.str(p.region)
+	p.city = in.str(p.city)
 	for i, t := range p.addr {
 		p.addr[i] = in.str(t)
 	}
