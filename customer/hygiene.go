@@ -49,7 +49,7 @@ type NormaliseReport struct {
 	// Updated lists identities whose value changed (NewValue the new one).
 	Updated []IdentityIssue
 	// Conflicts lists identities whose canonical value another identity
-	// holds already: left as they are.
+	// of the same customer holds already: left as they are.
 	Conflicts []IdentityIssue
 	// Flagged lists identities newly flagged invalid (kept, not deleted).
 	Flagged []IdentityIssue
@@ -128,8 +128,10 @@ func batchSize(n int) (int, error) {
 // Normalise re-reads every stored email and phone with today's rules
 // (CanonicalEmail, CanonicalPhone with the workspace's default region):
 // values whose canonical form changed are rewritten (unless another
-// identity holds the new value: then it is reported as a conflict and left
-// alone), values that are not valid any more are flagged with a reason and
+// identity of the same customer holds the new value, or another customer
+// the external id: then it is reported as a conflict and left alone; an
+// email or phone other customers hold is shared with them), values that
+// are not valid any more are flagged with a reason and
 // kept, and flags that no longer apply are cleared. It works in batches, one
 // transaction each, and records identity.normalised and identity.flagged
 // events.

@@ -385,8 +385,11 @@ type importer struct {
 	finish      func(b *batch) error // flushes a batch's pending writes
 
 	report ImportReport
-	defs   []AttributeDef
-	region string
+	// analyzeAt is the count of created customers at which the next
+	// AnalyzeCustomers runs.
+	analyzeAt int
+	defs      []AttributeDef
+	region    string
 	// known caches identity keys of committed customers (purchase imports).
 	known map[string]crmtype.ID
 }
@@ -404,6 +407,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) (*ImportReport, error)
 func (im *importer) runErr(ctx context.Context, r io.Reader) (*ImportReport, error) {
 	im.report.DryRun = im.opt.DryRun
 	im.known = map[string]crmtype.ID{}
+	im.analyzeAt = 2000
 	sc, err := im.svc.scope(ctx, im.op)
 	if err != nil {
 		return &im.report, err
@@ -515,6 +519,18 @@ func (im *importer) batches(ctx context.Context, sc crmtype.Scope, src source, t
 			return err
 		}
 		im.commit(done, len(recs)+len(parseErrs))
+		if im.analyzeAt > 0 && im.report.Created+im.report.CustomersCreated >= im.analyzeAt {
+			// The tables grew a lot: let the planner see it (at 2,000 new
+			// customers, then at each fourfold).
+			st := im.svc.store
+			if tx != nil {
+				st = tx
+			}
+			if err := st.AnalyzeCustomers(ctx, sc); err != nil {
+				return err
+			}
+			im.analyzeAt *= 4
+		}
 		if im.opt.Progress != nil {
 			im.opt.Progress(Progress{Rows: im.report.Rows, Bytes: src.bytes(), ImportCounts: im.report.ImportCounts})
 		}

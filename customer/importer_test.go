@@ -112,6 +112,8 @@ func (m *memStore) UpdateCustomers(_ context.Context, _ crmtype.Scope, cs []cust
 	return nil
 }
 
+func (m *memStore) AnalyzeCustomers(context.Context, crmtype.Scope) error { return nil }
+
 func (m *memStore) InsertPossibleDuplicates(_ context.Context, _ crmtype.Scope, ds []customer.PossibleDuplicate) error {
 	m.pairs = append(m.pairs, ds...)
 	return nil

@@ -66,6 +66,11 @@ type Store interface {
 	// SearchCustomers returns at most limit customers of f's selection
 	// matching q, best first.
 	SearchCustomers(ctx context.Context, s crmtype.Scope, q SearchQuery, f Filter, limit int) ([]SearchHit, error)
+	// AnalyzeCustomers refreshes the query planner's statistics of the
+	// customer tables after a bulk load grew them (a no-op where the
+	// database needs none), so that the plans of later statements, the
+	// foreign-key checks among them, fit the tables' new size.
+	AnalyzeCustomers(ctx context.Context, s crmtype.Scope) error
 	// IdentityHolders returns, for each of keys (canonical values), the
 	// live customers holding it as a valid identity (not flagged invalid),
 	// oldest first. Keys nobody holds are absent. A customer holding

@@ -81,6 +81,18 @@ func (s *Store) UpdateCustomers(ctx context.Context, sc crmtype.Scope, cs []cust
 	})
 }
 
+// AnalyzeCustomers implements customer.Store: ANALYZE on PostgreSQL, whose
+// plans (those of the foreign-key checks too, cached per connection) are
+// made from statistics that a bulk load leaves stale until autovacuum
+// runs; SQLite's planner prefers the indexes without statistics.
+func (s *Store) AnalyzeCustomers(ctx context.Context, sc crmtype.Scope) error {
+	if !s.pg {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, "ANALYZE crm_customers, crm_identities, crm_customer_tags, crm_customer_search")
+	return err
+}
+
 // possibleDuplicateRow is a crm_possible_duplicates row.
 type possibleDuplicateRow struct {
 	bun.BaseModel `bun:"table:crm_possible_duplicates,alias:pd"`
