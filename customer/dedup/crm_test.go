@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,9 +43,12 @@ func crmRecords(rows []crmgen.Row, region string) ([]Record, []int) {
 }
 
 func TestCRMList(t *testing.T) {
-	rows := crmgen.Generate(crmgen.Config{Entities: 20000, Seed: 1})
+	n := 20000
+	if v, err := strconv.Atoi(os.Getenv("DEDUP_ENTITIES")); err == nil {
+		n = v
+	}
+	rows := crmgen.Generate(crmgen.Config{Entities: n, Seed: 1})
 	recs, ents := crmRecords(rows, "CN")
-	debugEM = testing.Verbose()
 	t.Logf("true pairs %d", crmgen.TruePairs(rows))
 	res, err := Find(context.Background(), recs, Config{})
 	if err != nil {

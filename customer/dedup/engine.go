@@ -439,6 +439,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		lv := lvs[w]
 		levels(&ps[i], &ps[j], lv)
 		counts[w][pattern{kind, pack(lv)}]++
+
 	}); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,10 @@ import (
 //     fields that key is made of (pairs found by name agree on names,
 //     whether or not they are one person; pairs found by a phone share it,
 //     and often a family name, as households do), so those fields are left
-//     out of that pair's likelihood: no field trains its own m.
+//     out of that pair's likelihood: no field trains its own m. Pairs
+//     found by name train no m at all: namesakes are most of them, and
+//     what they share beside the name (a postcode in a big city) is what
+//     EM would otherwise take for the mark of one person.
 //   - The share of matches is estimated per key kind; their sum over the
 //     candidates, divided by all pairs of records, is the prior of the
 //     final score, which is thus the log odds that two records are one
@@ -48,13 +51,22 @@ func masked(kind uint8, k int) bool {
 	switch kind {
 	case kFamilyGiven, kGivenFamily, kNamesSorted:
 		return k == cGiven || k == cFamily
-	case kDateFamily, kDateGiven:
-		return k == cDate
-	case kPostFamily, kPostGiven, kPhone, kPhoneHead, kAddress:
+	case kDateFamily:
+		// The key holds an initial of the name too.
+		return k == cDate || k == cFamily
+	case kDateGiven:
+		return k == cDate || k == cGiven
+	case kPostFamily, kPhone, kPhoneHead, kAddress:
 		// Places: shared by households, who share a family name too.
 		return k == cContact || k == cFamily
-	case kEmail, kEmailLocal:
-		return k == cEmail
+	case kPostGiven:
+		return k == cContact || k == cFamily || k == cGiven
+	case kEmail:
+		// Shared by families, who share a family name too.
+		return k == cEmail || k == cFamily
+	case kEmailLocal:
+		// A local part is often made of the name.
+		return k == cEmail || k == cGiven || k == cFamily
 	case kExternal:
 		return k == cExternal
 	case kAttr:
@@ -168,8 +180,6 @@ func (m *Model) sampleU(ps []prepared, cfg Config) [][]float64 {
 // uPriorPairs is the weight, in sampled pairs, of the generic u values.
 const uPriorPairs = 1000
 
-var debugEM = false
-
 // em estimates m, the rare levels' u and the prior from the pattern counts
 // of the candidate pairs, with u of the common levels from the random
 // sample (see the comment at the top of this file). It returns the
@@ -282,6 +292,9 @@ func (m *Model) em(counts map[pattern]float64, sample [][]float64, records int, 
 			}
 			pm := 1 / (1 + math.Exp(lu-lm))
 			sumP[p.kind] += pm * p.n
+			if p.kind <= kNamesSorted {
+				continue // pairs found by name train no m (see above)
+			}
 			for k, l := range p.lv {
 				if l >= 0 && !masked(p.kind, k) {
 					am[k][l] += pm * p.n
@@ -315,13 +328,6 @@ func (m *Model) em(counts map[pattern]float64, sample [][]float64, records int, 
 		matches += sumP[k]
 	}
 	m.Prior = min(max(matches/allPairs, 1e-12), 0.5)
-	if debugEM {
-		for k := range lambda {
-			if perKind[k] > 0 {
-				println("kind", k, "pairs", int(perKind[k]), "lambda", lambda[k], "matches", int(sumP[k]))
-			}
-		}
-	}
 	return it
 }
 
