@@ -3,7 +3,6 @@ package dedup
 import (
 	"context"
 	"errors"
-	"hash/maphash"
 	"math"
 	"runtime"
 	"slices"
@@ -17,13 +16,13 @@ type Config struct {
 	// Threshold is the match probability at or above which a pair is
 	// reported and joins a cluster. Default 0.5.
 	Threshold float64
-	// MaxBlock is the largest block compared all-pairs. Default 50.
+	// MaxBlock is the largest block compared all-pairs. Default 30.
 	MaxBlock int
 	// Window is the window of the sorted neighbourhood that compares the
 	// records of an oversized block (more than MaxBlock records, such as
 	// everyone called 王伟 or sharing a switchboard): sorted by name,
 	// postcode and date, each record is compared with the next Window.
-	// Default 20; a negative value skips oversized blocks (the other keys
+	// Default 10; a negative value skips oversized blocks (the other keys
 	// still pair their records). Stats.OversizeBlocks counts them either
 	// way.
 	Window int
@@ -57,10 +56,10 @@ func (c Config) withDefaults() Config {
 		c.Threshold = 0.5
 	}
 	if c.MaxBlock == 0 {
-		c.MaxBlock = 50
+		c.MaxBlock = 30
 	}
 	if c.Window == 0 {
-		c.Window = 20
+		c.Window = 10
 	}
 	if c.RandomPairs == 0 {
 		c.RandomPairs = 1_000_000
@@ -127,13 +126,13 @@ type Result struct {
 
 // Blocking key kinds, kept in the low four bits of a key's hash.
 const (
-	kFamilyGiven = iota // soundex(romanised family) + first letter of given
-	kGivenFamily        // soundex(romanised given) + first letter of family
+	kFamilyGiven = iota // romanised family name + first two letters of the given name
+	kGivenFamily        // romanised given name + first two letters of the family name
 	kNamesSorted        // both soundex codes, sorted (swapped names)
 	kDateFamily         // date with day/month sorted + first letter of family
 	kDateGiven          // same + first letter of given
-	kPostFamily         // postcode + first letter of family
-	kPostGiven          // postcode + first letter of given
+	kPostFamily         // postcode + first two letters of family
+	kPostGiven          // postcode + first two letters of given
 	kEmail              // each email
 	kEmailLocal         // each email's local part (another domain, a domain typo)
 	kPhone              // each phone: its last eight digits, and all but the last four,
@@ -143,14 +142,39 @@ const (
 	kAttr               // each attribute value of 4+ characters
 )
 
-var seed = maphash.MakeSeed()
+// keyHash is a 64-bit FNV-1a hash with a final mix, the same in every
+// process, so that blocks, and with them results, are reproducible.
+type keyHash struct{ h uint64 }
+
+func (k *keyHash) Reset() { k.h = 14695981039346656037 }
+
+func (k *keyHash) WriteByte(c byte) error {
+	k.h = (k.h ^ uint64(c)) * 1099511628211
+	return nil
+}
+
+func (k *keyHash) WriteString(s string) {
+	h := k.h
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	k.h = h
+}
+
+// Sum64 returns the hash, its bits mixed (splitmix64's finaliser).
+func (k *keyHash) Sum64() uint64 {
+	z := k.h
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
 
 type keyRef struct {
 	h   uint64
 	rec uint32
 }
 
-func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
+func blockKeys(p *prepared, hs []uint64, h *keyHash) []uint64 {
 	add := func(kind byte, parts ...string) {
 		for _, s := range parts {
 			if s == "" {
@@ -167,8 +191,8 @@ func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
 	}
 	sg, sf := Soundex(p.givenR), Soundex(p.familyR)
 	fg, ff := firstRune(p.givenR), firstRune(p.familyR)
-	add(kFamilyGiven, sf, fg)
-	add(kGivenFamily, sg, ff)
+	add(kFamilyGiven, p.familyR, prefix(p.givenR, 2))
+	add(kGivenFamily, p.givenR, prefix(p.familyR, 2))
 	if sg != "" && sf != "" {
 		a, b := min(sg, sf), max(sg, sf)
 		add(kNamesSorted, a, b)
@@ -180,8 +204,8 @@ func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
 		add(kDateFamily, dm, ff)
 		add(kDateGiven, dm, fg)
 	}
-	add(kPostFamily, p.postcode, ff)
-	add(kPostGiven, p.postcode, fg)
+	add(kPostFamily, p.postcode, prefix(p.familyR, 2))
+	add(kPostGiven, p.postcode, prefix(p.givenR, 2))
 	for _, e := range p.emails {
 		add(kEmail, e)
 		if l, _, ok := strings.Cut(e, "@"); ok && len(l) >= 3 {
@@ -209,6 +233,17 @@ func blockKeys(p *prepared, hs []uint64, h *maphash.Hash) []uint64 {
 		}
 	}
 	return hs
+}
+
+// prefix returns the first n runes of s.
+func prefix(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // addressKey is the blocking key of a street address: its numbers and its
@@ -259,14 +294,13 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	// the largest structure), then written in place.
 	ps := make([]prepared, len(recs))
 	keyStart := make([]uint32, len(recs)+1) // record i's keys are refs[keyStart[i]:keyStart[i+1]]
-	parallel := func(fn func(w, i int, h *maphash.Hash, hs []uint64) []uint64) {
+	parallel := func(fn func(w, i int, h *keyHash, hs []uint64) []uint64) {
 		var wg sync.WaitGroup
 		for w := 0; w < cfg.Workers; w++ {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
-				var h maphash.Hash
-				h.SetSeed(seed)
+				var h keyHash
 				var hs []uint64
 				for i := w; i < len(recs); i += cfg.Workers {
 					hs = fn(w, i, &h, hs[:0])
@@ -275,13 +309,13 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		}
 		wg.Wait()
 	}
-	keysOf := func(i int, h *maphash.Hash, hs []uint64) []uint64 {
+	keysOf := func(i int, h *keyHash, hs []uint64) []uint64 {
 		hs = blockKeys(&ps[i], hs, h)
 		slices.Sort(hs)
 		return slices.Compact(hs)
 	}
 	interns := make([]interner, cfg.Workers)
-	parallel(func(w, i int, h *maphash.Hash, hs []uint64) []uint64 {
+	parallel(func(w, i int, h *keyHash, hs []uint64) []uint64 {
 		ps[i] = prepare(&recs[i], keys)
 		interns[w].prepared(&ps[i])
 		hs = keysOf(i, h, hs)
@@ -296,7 +330,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		keyStart[i] += keyStart[i-1]
 	}
 	refs := make([]keyRef, keyStart[len(recs)])
-	parallel(func(w, i int, h *maphash.Hash, hs []uint64) []uint64 {
+	parallel(func(w, i int, h *keyHash, hs []uint64) []uint64 {
 		hs = keysOf(i, h, hs)
 		at := keyStart[i]
 		for k, x := range hs {

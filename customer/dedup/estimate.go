@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // How the model is estimated, without labels (after Splink's method):
@@ -138,7 +139,11 @@ func (m *Model) sampleU(ps []prepared, cfg Config) [][]float64 {
 	if total := n * (n - 1) / 2; total < samples {
 		samples = total
 	}
+	// The sample is drawn in fixed chunks, each from its own seeded
+	// generator, so that it is the same whatever the number of workers.
+	const chunks = 64
 	cnts := make([][][]float64, cfg.Workers)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range cnts {
 		cnt := make([][]float64, nf)
@@ -147,24 +152,26 @@ func (m *Model) sampleU(ps []prepared, cfg Config) [][]float64 {
 		}
 		cnts[w] = cnt
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15+uint64(w)))
 			lv := make([]int8, nf)
-			for s := w; s < samples; s += cfg.Workers {
-				i := rng.IntN(n)
-				j := rng.IntN(n - 1)
-				if j >= i {
-					j++
-				}
-				compare(&ps[i], &ps[j], lv)
-				for k, l := range lv {
-					if l >= 0 {
-						cnt[k][l]++
+			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
+				rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15+uint64(c)))
+				for s := c; s < samples; s += chunks {
+					i := rng.IntN(n)
+					j := rng.IntN(n - 1)
+					if j >= i {
+						j++
+					}
+					compare(&ps[i], &ps[j], lv)
+					for k, l := range lv {
+						if l >= 0 {
+							cnt[k][l]++
+						}
 					}
 				}
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
 	for _, c := range cnts[1:] {
