@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -79,52 +78,68 @@ func masked(kind uint8, k int) bool {
 // numKinds is the number of blocking key kinds.
 const numKinds = kAttr + 1
 
-// measureTF records the share of records holding each value of the
-// term-frequency kinds, and the chance that two random records agree.
+// measureTF counts the values of the term-frequency kinds: how many
+// records hold each, and the chance that two random records agree.
 func (m *Model) measureTF(ps []prepared) {
+	var hs []uint64
 	for t := 0; t < numTF; t++ {
-		freq := map[string]float64{}
-		n := 0.0
+		hs = hs[:0]
+		n := 0
 		for i := range ps {
 			p := &ps[i]
-			var vs []string
+			start := len(hs)
 			switch t {
 			case tfGiven:
-				vs = []string{p.givenR}
+				if p.givenR != "" {
+					hs = append(hs, tfHash(p.givenR))
+				}
 			case tfFamily:
-				vs = []string{p.familyR}
+				if p.familyR != "" {
+					hs = append(hs, tfHash(p.familyR))
+				}
 			case tfEmail:
-				vs = p.emails
+				for _, v := range p.emails {
+					hs = append(hs, tfHash(v))
+				}
 			case tfPhone:
-				vs = p.phones
+				for _, v := range p.phones {
+					hs = append(hs, tfHash(v))
+				}
 			case tfAddress:
 				if len(p.addr) > 0 {
-					vs = []string{strings.Join(p.addr, " ")}
+					hs = append(hs, tfHash(p.addr...))
 				}
 			case tfName:
-				vs = []string{wholeName(p)}
-			}
-			counted := false
-			for _, v := range vs {
-				if v != "" {
-					freq[v]++
-					counted = true
+				if h, ok := nameHash(p); ok {
+					hs = append(hs, h)
 				}
 			}
-			if counted {
+			if len(hs) > start {
 				n++
+				// A record counts once per value.
+				slices.Sort(hs[start:])
+				hs = append(hs[:start], slices.Compact(hs[start:])...)
 			}
 		}
 		if n == 0 {
+			m.tf[t] = tfTable{}
 			continue
 		}
-		sum2 := 0.0
-		for v, c := range freq {
-			p := c / n
-			freq[v] = p
-			sum2 += p * p
+		slices.Sort(hs)
+		tab := tfTable{counts: map[uint64]uint32{}, n: float64(n)}
+		for lo := 0; lo < len(hs); {
+			hi := lo + 1
+			for hi < len(hs) && hs[hi] == hs[lo] {
+				hi++
+			}
+			if hi-lo > 1 {
+				tab.counts[hs[lo]] = uint32(hi - lo)
+			}
+			p := float64(hi-lo) / tab.n
+			tab.uRand += p * p
+			lo = hi
 		}
-		m.tf[t] = tfTable{freq: freq, uRand: sum2}
+		m.tf[t] = tab
 	}
 }
 
@@ -251,7 +266,7 @@ func (m *Model) em(counts map[pattern]float64, sample [][]float64, records int, 
 		case cEmail:
 			exact = tfEmail
 		}
-		if top := len(f.U) - 1; exact >= 0 && m.tf[exact].uRand > 0 {
+		if top := len(f.U) - 1; exact >= 0 && m.tf[exact].n > 0 {
 			old := f.U[top]
 			f.U[top] = (m.tf[exact].uRand*tot + uPriorPairs*defaultU[k][top]) / (tot + uPriorPairs)
 			for l := 0; l < top; l++ {

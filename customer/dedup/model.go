@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -101,9 +102,46 @@ type Model struct {
 	tf [numTF]tfTable
 }
 
+// tfTable counts the values of one term-frequency kind: by hash, the
+// records holding each value that two or more hold (any other value is
+// held by one).
 type tfTable struct {
-	freq  map[string]float64
-	uRand float64
+	counts map[uint64]uint32
+	n      float64 // records holding a value
+	uRand  float64 // the chance that two random records agree
+}
+
+// share returns the share of records holding the value hashed h.
+func (t *tfTable) share(h uint64) float64 {
+	c := t.counts[h]
+	if c == 0 {
+		c = 1
+	}
+	return float64(c) / t.n
+}
+
+// tfHash hashes a term-frequency value given in parts (a whole name is
+// its two names; an address its tokens).
+func tfHash(parts ...string) uint64 {
+	var h keyHash
+	h.Reset()
+	for _, s := range parts {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// nameHash is the term-frequency hash of p's whole name: its romanised
+// names in sorted order; ok is false without both.
+func nameHash(p *prepared) (h uint64, ok bool) {
+	if p.givenR == "" || p.familyR == "" {
+		return 0, false
+	}
+	if p.givenR < p.familyR {
+		return tfHash(p.givenR, p.familyR), true
+	}
+	return tfHash(p.familyR, p.givenR), true
 }
 
 // Term-frequency kinds: the values whose own frequency adjusts the weight
@@ -203,23 +241,29 @@ func namesLevels(a, b *prepared) (g, f int8) {
 	}
 	// The same whole name, however it was split or ordered (in another
 	// script: Han names read alike are only close).
-	if wa, wb := a.family+a.given, b.family+b.given; wa == wb || len(wa) == len(wb) && !latin(a) && strings.Contains(wa+wa, wb) {
+	if catEq(a.family, a.given, b.family, b.given) {
+		return 3, 3
+	}
+	if !latin(a) && !latin(b) && len(a.family)+len(a.given) == len(b.family)+len(b.given) &&
+		strings.Contains(a.family+a.given+a.family+a.given, b.family+b.given) {
 		// 陈可珊 and 可珊陈: a whole name written in either order.
 		return 3, 3
 	}
-	if (latin(a) || latin(b)) && (a.familyR+a.givenR == b.familyR+b.givenR ||
-		a.familyR+a.givenR == b.givenR+b.familyR || a.givenR+a.familyR == b.familyR+b.givenR) {
+	if (latin(a) || latin(b)) && (catEq(a.familyR, a.givenR, b.familyR, b.givenR) ||
+		catEq(a.familyR, a.givenR, b.givenR, b.familyR) || catEq(a.givenR, a.familyR, b.familyR, b.givenR)) {
 		return 3, 3
 	}
 	// One whole name the start of the other: a second family name
 	// ("Pablo Fernández" and "Pablo Fernández Ramírez").
-	if wa, wb := a.givenR+a.familyR, b.givenR+b.familyR; latin(a) && latin(b) && a.given != "" && b.given != "" &&
-		min(len(wa), len(wb)) >= 6 && wa != wb && (strings.HasPrefix(wa, wb) || strings.HasPrefix(wb, wa)) &&
-		(strings.HasPrefix(a.givenR, b.givenR) || strings.HasPrefix(b.givenR, a.givenR)) {
-		if a.givenR == b.givenR {
-			return 3, 2
+	if a.given != "" && b.given != "" &&
+		(strings.HasPrefix(a.givenR, b.givenR) || strings.HasPrefix(b.givenR, a.givenR)) && latin(a) && latin(b) {
+		if wa, wb := a.givenR+a.familyR, b.givenR+b.familyR; min(len(wa), len(wb)) >= 6 && wa != wb &&
+			(strings.HasPrefix(wa, wb) || strings.HasPrefix(wb, wa)) {
+			if a.givenR == b.givenR {
+				return 3, 2
+			}
+			return 2, 2
 		}
-		return 2, 2
 	}
 	// One name alone ("Ivan", "王") is compared with both of the other's.
 	if (a.given == "") != (b.given == "") {
@@ -244,16 +288,16 @@ func namesLevels(a, b *prepared) (g, f int8) {
 	return g, f
 }
 
-// wholeName is the term-frequency value of p's whole name: its romanised
-// names in sorted order, or "" without both.
-func wholeName(p *prepared) string {
-	if p.givenR == "" || p.familyR == "" {
-		return ""
+// catEq reports whether x1+x2 == y1+y2, without building either.
+func catEq(x1, x2, y1, y2 string) bool {
+	if len(x1)+len(x2) != len(y1)+len(y2) {
+		return false
 	}
-	if p.givenR < p.familyR {
-		return p.givenR + " " + p.familyR
+	if len(x1) > len(y1) {
+		x1, x2, y1, y2 = y1, y2, x1, x2
 	}
-	return p.familyR + " " + p.givenR
+	d := len(y1) - len(x1)
+	return y1[:len(x1)] == x1 && y1[len(x1):] == x2[:d] && x2[d:] == y2
 }
 
 // japanese reports whether p's family name is a known Japanese one
@@ -279,13 +323,14 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 		}
 		f := &m.Fields[k]
 		x := f.Weight(int(l))
-		if (k == cGiven || k == cFamily) && lv[cGiven] == 3 && lv[cFamily] == 3 && m.tf[tfName].freq != nil {
+		if (k == cGiven || k == cFamily) && lv[cGiven] == 3 && lv[cFamily] == 3 && m.tf[tfName].n > 0 {
 			// The same whole name: weighed by how common the whole name
 			// is, not by its parts (which are not independent: names of
 			// one culture go together), half to each field.
-			if p, ok := m.tf[tfName].freq[wholeName(a)]; ok && p > 0 && wholeName(a) == wholeName(b) {
+			ha, oka := nameHash(a)
+			if hb, okb := nameHash(b); oka && okb && ha == hb {
 				g, fam := &m.Fields[cGiven], &m.Fields[cFamily]
-				x = max(0, math.Log2(g.M[3]*fam.M[3]/p)) / 2
+				x = max(0, math.Log2(g.M[3]*fam.M[3]/m.tf[tfName].share(ha))) / 2
 				if w != nil {
 					w[k] = x
 				}
@@ -293,16 +338,13 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 				continue
 			}
 		}
-		if t, v := tfTerm(a, b, k, l); t >= 0 && m.tf[t].freq != nil {
+		if t, h := tfTerm(a, b, k, l); t >= 0 && m.tf[t].n > 0 {
 			// Agreement on a rare value says more than on a common one;
 			// a value many records share (a switchboard, a family email)
-			// says little.
-			if p, ok := m.tf[t].freq[v]; ok && p > 0 {
-				adj := math.Log2(m.tf[t].uRand / p)
-				// Even on a common value, agreeing is never evidence
-				// against a match.
-				x = max(0, x+max(-10, min(6, adj)))
-			}
+			// says little. Even on a common value, agreeing is never
+			// evidence against a match.
+			adj := math.Log2(m.tf[t].uRand / m.tf[t].share(h))
+			x = max(0, x+max(-10, min(6, adj)))
 		}
 		if w != nil {
 			w[k] = x
@@ -312,9 +354,9 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 	return total
 }
 
-// tfTerm returns the term-frequency kind and the shared value behind level
-// l of field k, or -1.
-func tfTerm(a, b *prepared, k int, l int8) (int, string) {
+// tfTerm returns the term-frequency kind and the hash of the shared value
+// behind level l of field k, or -1.
+func tfTerm(a, b *prepared, k int, l int8) (int, uint64) {
 	switch k {
 	// A name's own frequency counts when it is the only name compared:
 	// beside the other name (agreeing only in part), the two are not
@@ -322,27 +364,27 @@ func tfTerm(a, b *prepared, k int, l int8) (int, string) {
 	// name's frequency counts when both agree (see score).
 	case cGiven:
 		if l == 3 && a.givenR == b.givenR && a.givenR != "" && (a.familyR == "" || b.familyR == "") {
-			return tfGiven, a.givenR
+			return tfGiven, tfHash(a.givenR)
 		}
 	case cFamily:
 		if l == 3 && a.familyR == b.familyR && a.familyR != "" && (a.givenR == "" || b.givenR == "") {
-			return tfFamily, a.familyR
+			return tfFamily, tfHash(a.familyR)
 		}
 	case cEmail:
 		if l == 2 {
-			return tfEmail, shared(a.emails, b.emails)
+			return tfEmail, tfHash(shared(a.emails, b.emails))
 		}
 	case cContact:
 		switch l {
 		case 5, 6:
-			return tfPhone, shared(a.phones, b.phones)
+			return tfPhone, tfHash(shared(a.phones, b.phones))
 		case 4:
-			if s := strings.Join(a.addr, " "); s == strings.Join(b.addr, " ") {
-				return tfAddress, s
+			if slices.Equal(a.addr, b.addr) {
+				return tfAddress, tfHash(a.addr...)
 			}
 		}
 	}
-	return -1, ""
+	return -1, 0
 }
 
 // shared returns the first value in both a and b, or "".
