@@ -421,6 +421,30 @@ func sameDigits(a, b string) bool {
 	}
 }
 
+// shareNumber reports whether a and b share a number token, or either
+// has none.
+func shareNumber(a, b []string) bool {
+	na, nb := false, false
+	for _, x := range a {
+		if !isDigits(x) {
+			continue
+		}
+		na = true
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	if !na {
+		return true
+	}
+	for _, y := range b {
+		nb = nb || isDigits(y)
+	}
+	return !nb
+}
+
 // shareToken reports whether a and b have a token in common.
 func shareToken(a, b []string) bool {
 	for _, x := range a {
@@ -602,8 +626,45 @@ func editWithin(a, b string, k int) bool {
 	if d := len(a) - len(b); d > 4*k || -d > 4*k {
 		return false // k runes of at most four bytes each
 	}
+	if k == 1 && isASCII(a) && isASCII(b) {
+		return oneEdit(a, b)
+	}
 	var ba, bb [48]rune
 	return osa(toRunes(ba[:0], a), toRunes(bb[:0], b), k) <= k
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// oneEdit reports whether ASCII strings a and b are equal or one
+// substitution, insertion, deletion or swap of adjacent bytes apart.
+func oneEdit(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) {
+		return len(b)-len(a) <= 1
+	}
+	switch len(b) - len(a) {
+	case 0:
+		if a[i+1:] == b[i+1:] {
+			return true // substitution
+		}
+		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	case 1:
+		return a[i:] == b[i+1:]
+	}
+	return false
 }
 
 // addrLevel compares street addresses: -1 missing, 0 different, 1 similar
@@ -612,8 +673,8 @@ func addrLevel(a, b []string) int8 {
 	if len(a) == 0 || len(b) == 0 {
 		return -1
 	}
-	if !shareToken(a, b) {
-		return 0 // not one word in common: a different address
+	if !shareToken(a, b) || !shareNumber(a, b) {
+		return 0 // not one word in common, or other house numbers: a different address
 	}
 	s := tokenSimilarity(a, b)
 	switch {

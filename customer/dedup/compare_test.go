@@ -88,3 +88,22 @@ func TestDateLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestOneEdit(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"abc", "abc", true}, {"abc", "abd", true}, {"abc", "ab", true}, {"abc", "abcd", true},
+		{"abc", "bac", true}, {"abcd", "abdc", true}, {"abc", "cba", false}, {"abc", "a", false},
+		{"zhangwei@163.com", "zhangwie@163.com", true}, {"13800138000", "13800183000", true},
+		{"13800138000", "13900138001", false}, {"", "a", true}, {"", "ab", false},
+	} {
+		if got := oneEdit(c.a, c.b); got != c.want {
+			t.Errorf("oneEdit(%q, %q) = %v", c.a, c.b, got)
+		}
+		if got := EditDistance(c.a, c.b) <= 1; got != c.want {
+			t.Errorf("EditDistance(%q, %q) <= 1 is %v", c.a, c.b, got)
+		}
+	}
+}
