@@ -399,6 +399,11 @@ func TestImportPossibleDuplicatesLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, hs, 3)
 
+		// A data-subject export has the pairs on either side.
+		bundle, err := ws.Privacy.Export(ctx, zf.ID)
+		require.NoError(t, err)
+		require.Len(t, bundle.Tables["crm_possible_duplicates"], 2)
+
 		// Dismissing a pair removes it; erasing a customer deletes its pairs.
 		page, err := ws.Customers.PossibleDuplicates(ctx, customer.PossibleDuplicateParams{CustomerID: ln.ID})
 		require.NoError(t, err)

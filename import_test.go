@@ -86,7 +86,7 @@ func TestImportCustomers(t *testing.T) {
 		// alone adds the new external id.
 		changed := "name,tags,identities\n" +
 			"Sato Hanako,,\"[{\"\"kind\"\":\"\"external\"\",\"\"system\"\":\"\"shop\"\",\"\"value\"\":\"\"S00007\"\"}]\"\n" +
-			"Anna,,\"[{\"\"kind\"\":\"\"email\"\",\"\"value\"\":\"\"USER2@example.com\"\"},{\"\"kind\"\":\"\"external\"\",\"\"system\"\":\"\"crm2\"\",\"\"value\"\":\"\"A2\"\"}]\"\n"
+			"Анна Петрова 2,,\"[{\"\"kind\"\":\"\"email\"\",\"\"value\"\":\"\"USER2@example.com\"\"},{\"\"kind\"\":\"\"external\"\",\"\"system\"\":\"\"crm2\"\",\"\"value\"\":\"\"A2\"\"}]\"\n"
 		// (Overwrite: by default a stored name is never replaced.)
 		upd, err := ws.Customers.ImportCustomers(ctx, strings.NewReader(changed), customer.CustomerImport{Overwrite: true})
 		require.NoError(t, err)

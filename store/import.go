@@ -45,8 +45,10 @@ func (s *Store) UpdateCustomers(ctx context.Context, sc crmtype.Scope, cs []cust
 					tags = append(tags, tagRow{WorkspaceID: string(sc.Workspace), CustomerID: after.ID, Tag: t})
 				}
 			}
-			if len(ch.Added) > 0 || before.Name != after.Name || before.GivenName != after.GivenName ||
-				before.FamilyName != after.FamilyName || before.CompanyID != after.CompanyID {
+			// The search document only when its words change (rebuilding
+			// one is the costliest part of an update on SQLite's FTS5).
+			if before.CompanyID != after.CompanyID ||
+				!slices.Equal(customer.SearchTokens(before, ""), customer.SearchTokens(&after, "")) {
 				reindex = append(reindex, after.ID)
 			}
 			if diff := customer.Diff(before, &after); len(diff) > 0 {

@@ -185,7 +185,10 @@ func (s *Store) ExportCustomer(ctx context.Context, sc crmtype.Scope, id crmtype
 			if rows == nil {
 				rows = []map[string]any{}
 			}
-			out[ref.Table] = rows
+			out[ref.Table] = append(out[ref.Table], rows...) // a table may refer to the customer twice (a pair)
+			if out[ref.Table] == nil {
+				out[ref.Table] = rows
+			}
 		}
 		return nil
 	})
