@@ -778,11 +778,12 @@ func contactLevel(a, b *prepared) int8 {
 		return 3
 	case ad == 1 || pc == 2 && ci == 2:
 		return 2
-	case pc >= 1:
+	case pc == 2:
 		return 1
 	}
-	// A city alone is shared by too many people (and by the people whose
-	// names come from its country) to count.
+	// A city alone, or a postcode one digit off (the next district), is
+	// shared by too many people (and by the people whose names come from
+	// its country) to count.
 	return 0
 }
 

@@ -57,6 +57,11 @@ func TestCRMList(t *testing.T) {
 	p, r, f1 := quality(res, ents)
 	t.Logf("%d records, %d comparisons, %d oversize blocks: precision %.4f recall %.4f F1 %.4f", len(recs), res.Stats.Comparisons, res.Stats.OversizeBlocks, p, r, f1)
 	if testing.Verbose() {
+		sizes := map[int]int{}
+		for _, c := range res.Clusters {
+			sizes[min(len(c.Members), 10)]++
+		}
+		t.Logf("cluster sizes (10 = 10 or more): %v", sizes)
 		for _, f := range res.Model.Fields {
 			t.Logf("  %-12s m=%.4f u=%.6f", f.Name, f.M, f.U)
 		}

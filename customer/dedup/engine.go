@@ -49,7 +49,23 @@ type Config struct {
 	// Workers is the number of goroutines comparing pairs. Default
 	// GOMAXPROCS.
 	Workers int
+	// Linkage is how pairs form clusters. Default AverageLinkage.
+	Linkage Linkage
 }
+
+// Linkage is how pairs at or above the threshold form clusters.
+type Linkage int
+
+// Linkages.
+const (
+	// AverageLinkage joins the connected records, then splits each group
+	// of three or more (up to 200) so that any two groups it keeps
+	// together match on average at or above the threshold.
+	AverageLinkage Linkage = iota
+	// SingleLinkage keeps the connected components: a chain of pairs
+	// joins all its records.
+	SingleLinkage
+)
 
 func (c Config) withDefaults() Config {
 	if c.Threshold == 0 {
@@ -526,7 +542,11 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		s := model.score(&ps[h.i], &ps[h.j], lv, ws)
 		pairs[k] = model.pair(recs, int(h.i), int(h.j), s, lv, ws)
 	}
-	return &Result{Pairs: pairs, Clusters: clusters(recs, pairs), Model: model, Stats: st}, nil
+	cs := clusters(recs, pairs)
+	if cfg.Linkage != SingleLinkage {
+		cs = model.refine(recs, ps, cs, cfg.Threshold)
+	}
+	return &Result{Pairs: pairs, Clusters: cs, Model: model, Stats: st}, nil
 }
 
 // firstShared returns the smallest key hash a and b share that is not an
@@ -602,6 +622,77 @@ func (m *Model) forKeys(keys []string) *Model {
 func (f Field) clone() Field {
 	f.M, f.U = slices.Clone(f.M), slices.Clone(f.U)
 	return f
+}
+
+// maxRefine is the largest cluster that refine splits; larger ones (rare:
+// a chain through thousands of records) are kept whole.
+const maxRefine = 200
+
+// refine splits each cluster of three or more records by average linkage:
+// starting from single records, the two groups whose records match with
+// the highest average probability are joined while that average is at or
+// above threshold. A chain of pairs (A like B, B like C, A unlike C) thus
+// no longer joins people who share nothing.
+func (m *Model) refine(recs []Record, ps []prepared, cs []Cluster, threshold float64) []Cluster {
+	out := cs[:0:0]
+	lv := make([]int8, len(m.Fields))
+	for _, c := range cs {
+		n := len(c.Members)
+		if n <= 2 || n > maxRefine {
+			out = append(out, c)
+			continue
+		}
+		prob := make([]float64, n*n)
+		for x := 0; x < n; x++ {
+			for y := x + 1; y < n; y++ {
+				a, b := &ps[c.Members[x]], &ps[c.Members[y]]
+				levels(a, b, lv)
+				pr := Probability(m.score(a, b, lv, nil))
+				prob[x*n+y], prob[y*n+x] = pr, pr
+			}
+		}
+		groups := make([][]int, n)
+		for x := range groups {
+			groups[x] = []int{x}
+		}
+		for {
+			bi, bj, best := -1, -1, threshold
+			for i := range groups {
+				for j := i + 1; j < len(groups); j++ {
+					sum := 0.0
+					for _, x := range groups[i] {
+						for _, y := range groups[j] {
+							sum += prob[x*n+y]
+						}
+					}
+					if avg := sum / float64(len(groups[i])*len(groups[j])); avg >= best {
+						bi, bj, best = i, j, avg
+					}
+				}
+			}
+			if bi < 0 {
+				break
+			}
+			groups[bi] = append(groups[bi], groups[bj]...)
+			groups = append(groups[:bj], groups[bj+1:]...)
+		}
+		for _, g := range groups {
+			if len(g) < 2 {
+				continue
+			}
+			nc := Cluster{}
+			for _, x := range g {
+				nc.Members = append(nc.Members, c.Members[x])
+			}
+			slices.Sort(nc.Members)
+			for _, i := range nc.Members {
+				nc.IDs = append(nc.IDs, recs[i].ID)
+			}
+			out = append(out, nc)
+		}
+	}
+	slices.SortFunc(out, func(a, b Cluster) int { return a.Members[0] - b.Members[0] })
+	return out
 }
 
 // clusters returns the connected components of pairs.
