@@ -303,7 +303,7 @@ func catEq(x1, x2, y1, y2 string) bool {
 // japanese reports whether p's family name is a known Japanese one
 // written in kanji.
 func japanese(p *prepared) bool {
-	_, ok := japaneseSurname[p.family]
+	_, ok := japaneseReading(p.family)
 	return ok
 }
 

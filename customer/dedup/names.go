@@ -27,27 +27,54 @@ import (
 
 var (
 	t2sOnce sync.Once
-	t2s     *gocc.OpenCC
+	t2s     map[rune]rune
 )
 
-// simplified folds traditional Chinese characters in s to simplified ones.
-// s is returned as it is when it holds no Han character.
+// simplified folds traditional Chinese characters in s to simplified ones
+// (OpenCC's t2s character table, read once into a map). s is returned as
+// it is when it holds no traditional character.
 func simplified(s string) string {
 	if !hasHan(s) {
 		return s
 	}
-	t2sOnce.Do(func() {
-		cc, err := gocc.New("t2s")
-		if err != nil {
-			panic("dedup: load OpenCC t2s tables: " + err.Error())
+	t2sOnce.Do(loadT2S)
+	changed := false
+	for _, r := range s {
+		if _, ok := t2s[r]; ok {
+			changed = true
+			break
 		}
-		t2s = cc
-	})
-	out, err := t2s.Convert(s)
-	if err != nil {
+	}
+	if !changed {
 		return s
 	}
-	return out
+	return strings.Map(func(r rune) rune {
+		if v, ok := t2s[r]; ok {
+			return v
+		}
+		return r
+	}, s)
+}
+
+// loadT2S builds the character map by converting every CJK ideograph of
+// the basic and extension A blocks once.
+func loadT2S() {
+	cc, err := gocc.New("t2s")
+	if err != nil {
+		panic("dedup: load OpenCC t2s tables: " + err.Error())
+	}
+	t2s = map[rune]rune{}
+	for _, block := range [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}} {
+		for r := block[0]; r <= block[1]; r++ {
+			out, err := cc.Convert(string(r))
+			if err != nil || utf8.RuneCountInString(out) != 1 {
+				continue
+			}
+			if v, _ := utf8.DecodeRuneInString(out); v != r {
+				t2s[r] = v
+			}
+		}
+	}
 }
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
@@ -189,7 +216,7 @@ func canonicalName(s string) string {
 // ASCII.
 func romanise(s string, family bool) string {
 	if family {
-		if r, ok := japaneseSurname[s]; ok {
+		if r, ok := japaneseReading(s); ok {
 			return r
 		}
 	}
@@ -278,8 +305,8 @@ var koreanSurname = map[rune]string{
 	'차': "cha", '주': "joo", '우': "woo", '구': "koo", '민': "min", '진': "jin", '나': "na",
 }
 
-// japaneseSurname is the reading of common Japanese family names (keyed by
-// their canonical, simplified form): their pinyin would not match the
+// japaneseSurname is the reading of common Japanese family names (keyed,
+// once japaneseReading has run, by their canonical, simplified form): their pinyin would not match the
 // rōmaji of the same person's records. Japanese given names have no such
 // table, so a Japanese name in kanji and in rōmaji agree on the family name
 // only.
@@ -300,6 +327,25 @@ func init() {
 		岩崎:iwasaki 桜井:sakurai 野口:noguchi 松尾:matsuo 菊地:kikuchi 木下:kinoshita 野村:nomura
 		新井:arai 渡部:watanabe 菅原:sugawara 杉山:sugiyama 大塚:otsuka 平野:hirano 小山:koyama`) {
 		k, v, _ := strings.Cut(kv, ":")
-		japaneseSurname[simplified(k)] = v
+		japaneseSurname[k] = v
 	}
 }
+
+// japaneseReading returns the reading of a Japanese family name in its
+// canonical (simplified) form.
+func japaneseReading(family string) (string, bool) {
+	if !hasHan(family) {
+		return "", false
+	}
+	japaneseOnce.Do(func() {
+		folded := make(map[string]string, len(japaneseSurname))
+		for k, v := range japaneseSurname {
+			folded[simplified(k)] = v
+		}
+		japaneseSurname = folded
+	})
+	r, ok := japaneseSurname[family]
+	return r, ok
+}
+
+var japaneseOnce sync.Once
