@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
@@ -185,11 +186,6 @@ func (k *keyHash) Sum64() uint64 {
 	return z ^ z>>31
 }
 
-type keyRef struct {
-	h   uint64
-	rec uint32
-}
-
 func blockKeys(p *prepared, hs []uint64, h *keyHash) []uint64 {
 	add := func(kind byte, parts ...string) {
 		for _, s := range parts {
@@ -325,8 +321,15 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		}
 		wg.Wait()
 	}
+	// Each key is held with its record in one word: the key (its hash,
+	// its kind in the low four bits) shifted up, the record's index in the
+	// low recBits.
+	recBits := uint(bits.Len(uint(len(recs))))
 	keysOf := func(i int, h *keyHash, hs []uint64) []uint64 {
 		hs = blockKeys(&ps[i], hs, h)
+		for k, x := range hs {
+			hs[k] = x>>(recBits+4)<<4 | x&0xF // room for the record, the kind kept
+		}
 		slices.Sort(hs)
 		return slices.Compact(hs)
 	}
@@ -345,73 +348,64 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		}
 		keyStart[i] += keyStart[i-1]
 	}
-	refs := make([]keyRef, keyStart[len(recs)])
+	kindOf := func(bk uint64) uint8 { return uint8(bk & 0xF) }
+	refs := make([]uint64, keyStart[len(recs)])
 	parallel(func(w, i int, h *keyHash, hs []uint64) []uint64 {
 		hs = keysOf(i, h, hs)
 		at := keyStart[i]
 		for k, x := range hs {
-			refs[int(at)+k] = keyRef{x, uint32(i)}
+			refs[int(at)+k] = x<<recBits | uint64(i)
 		}
 		return hs
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(refs, func(a, b keyRef) int {
-		if a.h != b.h {
-			if a.h < b.h {
-				return -1
-			}
-			return 1
-		}
-		return int(a.rec) - int(b.rec)
-	})
-	// Blocks: runs of equal hash. A key kind is recovered for oversized
-	// blocks by recomputing; name blocks are windowed, others skipped.
+	slices.Sort(refs)
+	recOf := func(r uint64) uint32 { return uint32(r & (1<<recBits - 1)) }
+	// Blocks: runs of equal key.
 	type block struct{ lo, hi int }
 	var blocks []block
 	oversize := map[uint64]bool{}
 	st := Stats{Records: len(recs)}
 	for lo := 0; lo < len(refs); {
 		hi := lo + 1
-		for hi < len(refs) && refs[hi].h == refs[lo].h {
+		for hi < len(refs) && refs[hi]>>recBits == refs[lo]>>recBits {
 			hi++
 		}
 		if hi-lo >= 2 {
 			blocks = append(blocks, block{lo, hi})
 			st.Blocks++
 			if hi-lo > cfg.MaxBlock {
-				oversize[refs[lo].h] = true
+				oversize[refs[lo]>>recBits] = true
 				st.OversizeBlocks++
 			}
 		}
 		lo = hi
 	}
-	// Record -> its key hashes (sorted), to emit each pair once: under the
+	// Record -> its keys (sorted), to emit each pair once: under the
 	// smallest shared key that is not oversized.
 	flatKeys := make([]uint64, len(refs))
 	{
 		pos := slices.Clone(keyStart[:len(recs)])
 		for _, r := range refs {
-			flatKeys[pos[r.rec]] = r.h
-			pos[r.rec]++
-		}
-		for i := range recs {
-			slices.Sort(flatKeys[keyStart[i]:keyStart[i+1]])
+			i := recOf(r)
+			flatKeys[pos[i]] = r >> recBits
+			pos[i]++
 		}
 	}
 	recKeys := func(i uint32) []uint64 { return flatKeys[keyStart[i]:keyStart[i+1]] }
 	// pairsOf calls fn for every candidate pair of block b.
 	pairsOf := func(b block, buf []uint32, fn func(kind uint8, i, j uint32)) []uint32 {
-		h := refs[b.lo].h
-		kind := uint8(h & 0xF)
+		h := refs[b.lo] >> recBits
+		kind := kindOf(h)
 		if oversize[h] {
 			if cfg.Window <= 0 {
 				return buf
 			}
 			buf = buf[:0]
 			for k := b.lo; k < b.hi; k++ {
-				buf = append(buf, refs[k].rec)
+				buf = append(buf, recOf(refs[k]))
 			}
 			sort.SliceStable(buf, func(x, y int) bool { return sortKeyLess(&ps[buf[x]], &ps[buf[y]]) })
 			for x := range buf {
@@ -428,7 +422,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		}
 		for x := b.lo; x < b.hi; x++ {
 			for y := x + 1; y < b.hi; y++ {
-				i, j := refs[x].rec, refs[y].rec
+				i, j := recOf(refs[x]), recOf(refs[y])
 				if firstShared(recKeys(i), recKeys(j), oversize) == h {
 					fn(kind, i, j)
 				}
@@ -549,7 +543,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	return &Result{Pairs: pairs, Clusters: cs, Model: model, Stats: st}, nil
 }
 
-// firstShared returns the smallest key hash a and b share that is not an
+// firstShared returns the smallest key a and b share that is not an
 // oversized block (0 when none).
 func firstShared(a, b []uint64, oversize map[uint64]bool) uint64 {
 	i, j := 0, 0
