@@ -82,7 +82,8 @@ func TestImportPhonesInTheRowsCountry(t *testing.T) {
 
 func TestImportInvalidValues(t *testing.T) {
 	rows := "Ann,,,CN,,,,,,,ann@example.cn,12345,\n" + // line 2: a phone too short
-		"Bob,,,,,,,,,,bob@@example,+86 138 0013 8000,\n" // line 3: an email that is not one
+		"Bob,,,,,,,,,,bob@@example,+86 138 0013 8000,\n" + // line 3: an email that is not one
+		"Cy,,,,,,,,,,cy@ex\xffample.com,,\n" // line 4: not even UTF-8
 	for _, tc := range []struct {
 		name    string
 		policy  customer.InvalidPolicy
@@ -90,9 +91,9 @@ func TestImportInvalidValues(t *testing.T) {
 		failed  int
 		kept    bool
 	}{
-		{"kept flagged (default)", customer.InvalidKeep, 2, 0, true},
-		{"dropped", customer.InvalidDrop, 2, 0, false},
-		{"rejected", customer.InvalidReject, 0, 2, false},
+		{"kept flagged (default)", customer.InvalidKeep, 3, 0, true},
+		{"dropped", customer.InvalidDrop, 3, 0, false},
+		{"rejected", customer.InvalidReject, 0, 3, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbtest.Run(t, func(t *testing.T, db *bun.DB) {
@@ -108,14 +109,16 @@ func TestImportInvalidValues(t *testing.T) {
 					require.Empty(t, rep.Warnings)
 					require.Equal(t, "phone", rep.Errors[0].Column)
 					require.Equal(t, "email", rep.Errors[1].Column)
+					require.Equal(t, "email", rep.Errors[2].Column)
 					require.ErrorIs(t, rep.Errors[0].Err, crm.ErrInvalid)
 					return
 				}
 				require.Empty(t, rep.Errors)
-				require.Equal(t, 2, rep.Warned)
+				require.Equal(t, 3, rep.Warned)
 				require.Equal(t, []customer.RowWarning{
 					{Line: 2, Column: "phone", Field: "phone", Value: "12345", Reason: "is not a valid phone number", Dropped: !tc.kept},
 					{Line: 3, Column: "email", Field: "email", Value: "bob@@example", Reason: "is not an email address", Dropped: !tc.kept},
+					{Line: 4, Column: "email", Field: "email", Value: "cy@ex\uFFFDample.com", Reason: "has an invalid domain", Dropped: !tc.kept},
 				}, rep.Warnings)
 				ann, err := ws.Customers.ByEmail(ctx, "ann@example.cn")
 				require.NoError(t, err)

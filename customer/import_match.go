@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer/dedup"
@@ -192,19 +191,25 @@ func (b *batch) parseCustomer(rec record, cols *CustomerColumns, mc *matchConfig
 		id, err := ip.canonical(region)
 		if err != nil {
 			ve := err.(*crmtype.ValidationError)
-			raw := strings.TrimSpace(ip.Value)
+			raw := strings.ToValidUTF8(strings.TrimSpace(ip.Value), "\uFFFD")
 			flaggable := (ip.Kind == Email || ip.Kind == Phone) && ve.Field == "value" && ip.System == "" &&
-				mc.invalid != InvalidReject && utf8.ValidString(raw) && !strings.ContainsRune(raw, 0) && len(raw) <= 512
+				mc.invalid != InvalidReject && !strings.ContainsRune(raw, 0) && len(raw) <= 512
 			if !flaggable {
 				b.fail(rec.line, idCols[i], ve.Prefix(fmt.Sprintf("identities[%d]", i)))
 				return nil
 			}
+			reason := ve.Reason
+			if raw != strings.TrimSpace(ip.Value) { // not UTF-8: why the text kept is invalid, as hygiene will say
+				if _, err := (IdentityParams{Kind: ip.Kind, Value: raw}).canonical(region); err != nil {
+					reason = err.(*crmtype.ValidationError).Reason
+				}
+			}
 			r.warnings = append(r.warnings, RowWarning{Line: rec.line, Column: idCols[i], Field: string(ip.Kind),
-				Value: raw, Reason: ve.Reason, Dropped: mc.invalid == InvalidDrop})
+				Value: raw, Reason: reason, Dropped: mc.invalid == InvalidDrop})
 			if mc.invalid == InvalidDrop {
 				continue
 			}
-			id.Value, id.Raw, id.Invalid = raw, raw, ve.Reason
+			id.Value, id.Raw, id.Invalid = raw, raw, reason
 		}
 		if seen[id.Key()] {
 			continue // the same identity given twice in two formats

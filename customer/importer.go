@@ -888,6 +888,11 @@ func (cols *CustomerColumns) params(rec record, im *importer) (CreateParams, Upd
 	}
 	for _, ic := range cols.Identities {
 		v, ferr := cell(rec, ic.Column, "identities", im)
+		if ferr != nil && (ic.Kind == Email || ic.Kind == Phone) && len(rec.get(ic.Column)) <= im.opt.MaxFieldBytes {
+			// Not UTF-8: an invalid email or phone like any other, which the
+			// import's InvalidPolicy decides on.
+			v, ferr = strings.TrimSpace(rec.get(ic.Column)), nil
+		}
 		if ferr != nil {
 			return cp, up, nil, ferr
 		}
