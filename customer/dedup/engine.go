@@ -97,7 +97,7 @@ func (c Config) withDefaults() Config {
 type FieldScore struct {
 	Field string
 	// Level is the agreement level: 0 is full disagreement, higher is
-	// closer; -1 means a side is missing the field (weight 0).
+	// closer.
 	Level     int
 	Agreement string  // the level in words, e.g. "exact", "one typo"
 	Weight    float64 // log2 Bayes factor this field adds to the score
@@ -111,7 +111,9 @@ type Pair struct {
 	// the prior's and the fields' weights).
 	Probability float64
 	Score       float64
-	Fields      []FieldScore
+	// Fields explains the score field by field, for the fields both
+	// records have (a field either lacks adds nothing).
+	Fields []FieldScore
 }
 
 // Cluster is a group of records connected by pairs at or above the
@@ -342,6 +344,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		return hs
 	})
 	interns = nil
+	runtime.GC() // the preparation's garbage goes before the key index is built
 	for i := 1; i < len(keyStart); i++ {
 		if uint64(keyStart[i-1])+uint64(keyStart[i]) >= math.MaxUint32 {
 			return nil, errors.New("dedup: too many blocking keys")
@@ -364,7 +367,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	slices.Sort(refs)
 	recOf := func(r uint64) uint32 { return uint32(r & (1<<recBits - 1)) }
 	// Blocks: runs of equal key.
-	type block struct{ lo, hi int }
+	type block struct{ lo, hi uint32 }
 	var blocks []block
 	oversize := map[uint64]bool{}
 	st := Stats{Records: len(recs)}
@@ -374,7 +377,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 			hi++
 		}
 		if hi-lo >= 2 {
-			blocks = append(blocks, block{lo, hi})
+			blocks = append(blocks, block{uint32(lo), uint32(hi)})
 			st.Blocks++
 			if hi-lo > cfg.MaxBlock {
 				oversize[refs[lo]>>recBits] = true
@@ -395,6 +398,7 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 		}
 	}
 	recKeys := func(i uint32) []uint64 { return flatKeys[keyStart[i]:keyStart[i+1]] }
+	runtime.GC() // and the index's, before the scan
 	// pairsOf calls fn for every candidate pair of block b.
 	pairsOf := func(b block, buf []uint32, fn func(kind uint8, i, j uint32)) []uint32 {
 		h := refs[b.lo] >> recBits
@@ -517,6 +521,10 @@ func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
+	// The key index is done with: its memory goes before the pairs'
+	// explanations are built.
+	refs, flatKeys, blocks = nil, nil, nil
+	runtime.GC()
 	var hits []hit
 	for w, f := range found {
 		hits = append(hits, f...)
@@ -581,16 +589,20 @@ func unpack(x uint64, lv []int8) {
 }
 
 func (m *Model) pair(recs []Record, i, j int, s float64, lv []int8, w []float64) Pair {
-	p := Pair{A: i, B: j, Probability: Probability(s), Score: s, Fields: make([]FieldScore, 0, len(lv))}
+	n := 0
+	for _, l := range lv {
+		if l >= 0 {
+			n++
+		}
+	}
+	p := Pair{A: i, B: j, Probability: Probability(s), Score: s, Fields: make([]FieldScore, 0, n)}
 	if recs != nil {
 		p.IDA, p.IDB = recs[i].ID, recs[j].ID
 	}
 	for k, l := range lv {
-		fs := FieldScore{Field: m.Fields[k].Name, Level: int(l), Agreement: "missing"}
 		if l >= 0 {
-			fs.Agreement, fs.Weight = m.Fields[k].Labels[l], w[k]
+			p.Fields = append(p.Fields, FieldScore{Field: m.Fields[k].Name, Level: int(l), Agreement: m.Fields[k].Labels[l], Weight: w[k]})
 		}
-		p.Fields = append(p.Fields, fs)
 	}
 	return p
 }
