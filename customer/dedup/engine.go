@@ -17,13 +17,13 @@ type Config struct {
 	// Threshold is the match probability at or above which a pair is
 	// reported and joins a cluster. Default 0.5.
 	Threshold float64
-	// MaxBlock is the largest block compared all-pairs. Default 30.
+	// MaxBlock is the largest block compared all-pairs. Default 20.
 	MaxBlock int
 	// Window is the window of the sorted neighbourhood that compares the
 	// records of an oversized block (more than MaxBlock records, such as
 	// everyone called 王伟 or sharing a switchboard): sorted by name,
 	// postcode and date, each record is compared with the next Window.
-	// Default 10; a negative value skips oversized blocks (the other keys
+	// Default 8; a negative value skips oversized blocks (the other keys
 	// still pair their records). Stats.OversizeBlocks counts them either
 	// way.
 	Window int
@@ -73,10 +73,10 @@ func (c Config) withDefaults() Config {
 		c.Threshold = 0.5
 	}
 	if c.MaxBlock == 0 {
-		c.MaxBlock = 30
+		c.MaxBlock = 20
 	}
 	if c.Window == 0 {
-		c.Window = 10
+		c.Window = 8
 	}
 	if c.RandomPairs == 0 {
 		c.RandomPairs = 1_000_000
