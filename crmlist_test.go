@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"os"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,7 +58,7 @@ func messyColumns() *customer.CustomerColumns {
 // listQuality imports a generated list into ws and scans it with
 // FindDuplicates at default settings. Rows the import merged count as one
 // customer; pair precision and recall are over rows.
-func listQuality(t testing.TB, ctx context.Context, ws *crm.Workspace, rows []crmgen.Row) (p, r, f1 float64, importRate float64, scan time.Duration) {
+func listQuality(t testing.TB, ctx context.Context, ws *crm.Workspace, rows []crmgen.Row, scanning func(bool)) (p, r, f1 float64, importRate float64, scan time.Duration) {
 	require.NoError(t, ws.UpdateSettings(ctx, crm.Settings{DefaultRegion: "CN"}))
 	_, err := ws.Customers.DefineAttribute(ctx, customer.AttributeDef{Key: "birth_date", Type: customer.TypeString, Match: customer.MatchBirthDate})
 	require.NoError(t, err)
@@ -89,10 +92,16 @@ func listQuality(t testing.TB, ctx context.Context, ws *crm.Workspace, rows []cr
 		custOf[m.Line-2] = m.CustomerID
 	}
 
+	if scanning != nil {
+		scanning(true)
+	}
 	start = time.Now()
 	dups, err := ws.Customers.FindDuplicates(ctx, customer.DuplicateParams{})
 	require.NoError(t, err)
 	scan = time.Since(start)
+	if scanning != nil {
+		scanning(false)
+	}
 
 	cluster := map[crmtype.ID]int{}
 	for k, c := range dups.Clusters {
@@ -138,8 +147,70 @@ func TestMessyListDuplicates(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		client, _ := newClient(t, db)
-		p, r, f1, rate, scan := listQuality(t, ctx, client.Workspace("list"), rows)
+		p, r, f1, rate, scan := listQuality(t, ctx, client.Workspace("list"), rows, nil)
 		t.Logf("%d rows: import %.0f rows/s; FindDuplicates %v: precision %.4f recall %.4f F1 %.4f", len(rows), rate, scan.Round(time.Millisecond), p, r, f1)
 		require.GreaterOrEqual(t, f1, 0.95)
 	})
+}
+
+// BenchmarkMessyList imports a generated list through the public API and
+// scans it with FindDuplicates at default settings, on SQLite and (with
+// CRM_TEST_POSTGRES_DSN) PostgreSQL. It reports the import's rows/s, the
+// scan's seconds and peak memory (heap in use, and memory from the OS,
+// sampled every 50 ms during the scan; the process holds nothing else
+// then) and pair precision, recall and F1. The list has 700,000 entities
+// (1,000,000 rows) unless CRM_BENCH_ENTITIES says otherwise:
+//
+//	go test -run '^$' -bench MessyList -benchtime 1x -timeout 60m .
+func BenchmarkMessyList(b *testing.B) {
+	n := 700_000
+	if v, err := strconv.Atoi(os.Getenv("CRM_BENCH_ENTITIES")); err == nil && v > 0 {
+		n = v
+	}
+	rows := crmgen.Generate(crmgen.Config{Entities: n, Seed: 11})
+	for _, kind := range []string{dbtest.SQLite, dbtest.Postgres} {
+		b.Run(kind, func(b *testing.B) {
+			db := dbtest.Open(b, kind)
+			client, err := crm.New(db, nil)
+			require.NoError(b, err)
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				var peakHeap, peakSys uint64
+				done := make(chan struct{})
+				var scanning atomic.Bool
+				go func() {
+					tick := time.NewTicker(50 * time.Millisecond)
+					defer tick.Stop()
+					var ms runtime.MemStats
+					for {
+						select {
+						case <-done:
+							return
+						case <-tick.C:
+							if scanning.Load() {
+								runtime.ReadMemStats(&ms)
+								peakHeap, peakSys = max(peakHeap, ms.HeapInuse), max(peakSys, ms.Sys)
+							}
+						}
+					}
+				}()
+				ws := client.Workspace("bench" + strconv.Itoa(i))
+				p, r, f1, rate, scan := listQuality(b, ctx, ws, rows, func(on bool) {
+					if on {
+						runtime.GC()
+					}
+					scanning.Store(on)
+				})
+				close(done)
+				b.ReportMetric(float64(len(rows)), "rows")
+				b.ReportMetric(rate, "import-rows/s")
+				b.ReportMetric(scan.Seconds(), "scan-s")
+				b.ReportMetric(float64(peakHeap)/(1<<20), "scan-peak-heap-MiB")
+				b.ReportMetric(float64(peakSys)/(1<<20), "scan-peak-sys-MiB")
+				b.ReportMetric(p, "precision")
+				b.ReportMetric(r, "recall")
+				b.ReportMetric(f1, "F1")
+			}
+		})
+	}
 }
