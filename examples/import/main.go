@@ -1,18 +1,22 @@
 // Command import loads customers from a CSV file into kehu/crm with a
-// progress bar, prints the import report, then scans the workspace for
-// probable duplicates and prints their clusters.
+// progress bar, prints the import report (merges with the key that decided
+// each, possible duplicates kept apart, values flagged invalid), then scans
+// the workspace for probable duplicates and prints each cluster with its
+// pairs and their explanations under it, aligned for text in any script.
 //
-//	go run ./examples/import                       # a generated sample, in a temporary database
+//	go run ./examples/import                       # a generated messy list, in a temporary database
 //	go run ./examples/import -file customers.csv -db crm.db
 //	go run ./examples/import -dry-run
 //
 // The file uses the columns customer.DefaultCustomerColumns maps, or these:
 // name, given_name, family_name, email, phone, external_id, address_line1,
-// city, country,
-// tags (joined by ";"). Without -file it writes a sample of a few hundred
-// customers in many scripts, some of them near-duplicates of others (a
-// typo in the name, another email), and imports that. Running it twice on
-// the same database creates nothing the second time.
+// city, region, postal_code, country, birth_date, locale, kind, tags
+// (joined by ";"); any may be missing. Without -file it imports a
+// generated list of 2,000 people and companies (internal/crmgen): names in
+// many scripts, Han names also in pinyin and traditional characters,
+// households and offices sharing phones and addresses, typos, phones of
+// many countries in local formats, junk values. Running it twice on the
+// same database creates nothing the second time.
 package main
 
 import (
@@ -23,13 +27,17 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kehu/crm"
+	"github.com/kehu/crm/crmtype"
 	"github.com/kehu/crm/customer"
+	"github.com/kehu/crm/customer/dedup"
+	"github.com/kehu/crm/internal/crmgen"
+	"github.com/kehu/crm/internal/texttable"
 	"github.com/kehu/crm/store/sqlite"
 )
 
@@ -69,10 +77,19 @@ func run(ctx context.Context, file, dbPath string, dry bool) error {
 		return err
 	}
 
+	if _, err := ws.Customers.DefineAttribute(ctx, customer.AttributeDef{
+		Key: "birth_date", Label: "Date of birth", Type: customer.TypeString, Match: customer.MatchBirthDate,
+	}); err != nil {
+		return err
+	}
 	var data []byte
 	if file == "" {
-		data = sample(250)
-		fmt.Fprintf(os.Stderr, "no -file given: importing a generated sample of %d bytes\n", len(data))
+		var buf bytes.Buffer
+		if err := crmgen.WriteCSV(&buf, crmgen.Generate(crmgen.Config{Entities: 1400, Seed: 3})); err != nil {
+			return err
+		}
+		data = buf.Bytes()
+		fmt.Fprintf(os.Stderr, "no -file given: importing a generated list of %d bytes\n", len(data))
 	} else if data, err = os.ReadFile(file); err != nil {
 		return err
 	}
@@ -86,9 +103,8 @@ func run(ctx context.Context, file, dbPath string, dry bool) error {
 	rep, err := ws.Customers.ImportCustomers(ctx, bytes.NewReader(data), customer.CustomerImport{
 		Columns: cols,
 		ImportOptions: customer.ImportOptions{
-			DryRun:    dry,
-			BatchSize: 100,
-			Progress:  func(p customer.Progress) { bar(os.Stderr, p, total) },
+			DryRun:   dry,
+			Progress: func(p customer.Progress) { bar(os.Stderr, p, total) },
 		},
 	})
 	fmt.Fprintln(os.Stderr)
@@ -106,25 +122,51 @@ func run(ctx context.Context, file, dbPath string, dry bool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n%d clusters of probable duplicates (%d pairs):\n", len(dups.Clusters), len(dups.Pairs))
-	for i, cl := range dups.Clusters {
-		fmt.Printf("cluster %d:\n", i+1)
-		for _, id := range cl.IDs {
-			c, err := ws.Customers.Get(ctx, id)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("  %-28s %-32s %s\n", c.Name, c.Email(), c.Address.City)
+	fmt.Printf("%d clusters of probable duplicates (%d pairs, %d comparisons, %d oversized blocks compared by window); the first %d:\n\n",
+		len(dups.Clusters), len(dups.Pairs), dups.Stats.Comparisons, dups.Stats.OversizeBlocks, min(12, len(dups.Clusters)))
+	for i, cl := range dups.Clusters[:min(12, len(dups.Clusters))] {
+		if err := printCluster(ctx, ws, i+1, cl, dups.Pairs); err != nil {
+			return err
 		}
 	}
-	for _, p := range dups.Pairs {
-		var why []string
-		for _, f := range p.Fields {
-			if f.Level >= 0 {
-				why = append(why, fmt.Sprintf("%s %s (%+.1f)", f.Field, f.Agreement, f.Weight))
-			}
+	return nil
+}
+
+// printCluster prints a cluster's customers, then each pair of them that
+// scored at or above the threshold with its explanation.
+func printCluster(ctx context.Context, ws *crm.Workspace, n int, cl customer.DuplicateCluster, pairs []customer.DuplicatePair) error {
+	t := texttable.New("#", "name", "given / family", "email", "phone", "address")
+	label := map[crmtype.ID]string{}
+	for i, id := range cl.IDs {
+		c, err := ws.Customers.Get(ctx, id)
+		if err != nil {
+			return err
 		}
-		fmt.Printf("pair p=%.3f: %s\n", p.Probability, strings.Join(why, ", "))
+		label[id] = string(rune('A' + i))
+		addr := strings.TrimSpace(strings.Join([]string{c.Address.Line1, c.Address.PostalCode, c.Address.City, c.Address.Country}, " "))
+		t.Row(label[id], c.Name, c.GivenName+" / "+c.FamilyName, c.Email(), c.Phone(), addr)
+	}
+	t.Print(fmt.Sprintf("cluster %d", n))
+	for _, p := range pairs {
+		la, lb := label[p.A], label[p.B]
+		if la == "" || lb == "" {
+			continue
+		}
+		fs := slices.Clone(p.Fields)
+		slices.SortFunc(fs, func(a, b dedup.FieldScore) int {
+			switch {
+			case a.Weight > b.Weight:
+				return -1
+			case a.Weight < b.Weight:
+				return 1
+			}
+			return 0
+		})
+		w := texttable.New("field", "agreement", "weight").Right(2)
+		for _, f := range fs {
+			w.Row(f.Field, f.Agreement, fmt.Sprintf("%+.1f", f.Weight))
+		}
+		w.Print(fmt.Sprintf("    %s–%s: match probability %.3f", la, lb, p.Probability))
 	}
 	return nil
 }
@@ -138,15 +180,34 @@ func columnsFor(header []string) *customer.CustomerColumns {
 			return nil
 		}
 	}
-	return &customer.CustomerColumns{
-		Name: "name", GivenName: "given_name", FamilyName: "family_name", AddressLine1: "address_line1", City: "city", Country: "country",
-		Tags: "tags", TagSeparator: ";", DefaultSource: "import:example",
-		Identities: []customer.IdentityColumn{
-			{Column: "external_id", Kind: customer.ExternalID, System: "example"},
-			{Column: "email", Kind: customer.Email},
-			{Column: "phone", Kind: customer.Phone},
-		},
+	have := map[string]bool{}
+	for _, h := range header {
+		have[h] = true
 	}
+	col := func(c string) string {
+		if have[c] {
+			return c
+		}
+		return ""
+	}
+	cols := &customer.CustomerColumns{
+		Name: col("name"), GivenName: col("given_name"), FamilyName: col("family_name"), Kind: col("kind"), Locale: col("locale"),
+		AddressLine1: col("address_line1"), City: col("city"), Region: col("region"), PostalCode: col("postal_code"), Country: col("country"),
+		Tags: col("tags"), TagSeparator: ";", DefaultSource: "import:example",
+	}
+	for _, ic := range []customer.IdentityColumn{
+		{Column: "external_id", Kind: customer.ExternalID, System: "example"},
+		{Column: "email", Kind: customer.Email},
+		{Column: "phone", Kind: customer.Phone},
+	} {
+		if have[ic.Column] {
+			cols.Identities = append(cols.Identities, ic)
+		}
+	}
+	if have["birth_date"] {
+		cols.Attributes = map[string]string{"birth_date": "birth_date"}
+	}
+	return cols
 }
 
 // bar draws a progress bar of the bytes done.
@@ -168,80 +229,31 @@ func printReport(rep *customer.ImportReport) {
 	}
 	fmt.Printf("%d rows, %d bytes: %s%d created, %d updated, %d skipped (unchanged), %d failed\n",
 		rep.Rows, rep.Bytes, verb, rep.Created, rep.Updated, rep.Skipped, rep.Failed)
+	fmt.Printf("%d rows merged into a customer they matched, %d kept apart as possible duplicates, %d values flagged invalid\n\n",
+		len(rep.Merges), len(rep.PossibleDuplicates), len(rep.Warnings))
+	const show = 5
+	if len(rep.Merges) > 0 {
+		t := texttable.New("line", "customer", "matched on").Right(0)
+		for _, m := range rep.Merges[:min(show, len(rep.Merges))] {
+			t.Row(fmt.Sprint(m.Line), m.CustomerID.String(), m.Key.String())
+		}
+		t.Print("merges (the first few)")
+	}
+	if len(rep.PossibleDuplicates) > 0 {
+		t := texttable.New("line", "key", "why not merged").Right(0)
+		for _, d := range rep.PossibleDuplicates[:min(show, len(rep.PossibleDuplicates))] {
+			t.Row(fmt.Sprint(d.Line), d.Key.String(), d.Reason)
+		}
+		t.Print("possible duplicates kept apart for review (the first few)")
+	}
+	if len(rep.Warnings) > 0 {
+		t := texttable.New("line", "column", "value", "reason").Right(0)
+		for _, w := range rep.Warnings[:min(show, len(rep.Warnings))] {
+			t.Row(fmt.Sprint(w.Line), w.Column, w.Value, w.Reason)
+		}
+		t.Print("values flagged invalid (kept, never used to match or send; the first few)")
+	}
 	for _, e := range rep.Errors {
 		fmt.Printf("  %v\n", e)
 	}
-}
-
-// sample returns a CSV file of n (at most 256) customers in many scripts; about one in
-// eight is followed by a near-duplicate of itself.
-func sample(n int) []byte {
-	type script struct {
-		given, family []string
-		join          func(given, family string) string
-		city, country string
-		street        string
-		phone         string // format of a local mobile number, "" for none
-	}
-	western := func(g, f string) string { return g + " " + f }
-	eastern := func(g, f string) string { return f + g }
-	scripts := []script{
-		{[]string{"伟", "秀英", "娜", "敏", "静", "磊", "洋", "艳"}, []string{"张", "王", "李", "刘", "陈", "杨", "黄", "赵"}, eastern, "上海", "CN", "南京西路%d号", "138%04d%04d"},
-		{[]string{"José", "María", "Lukas", "Sofia", "Jonas", "Lea"}, []string{"Müller", "Schmidt", "Schneider", "Fischer", "Weber"}, western, "München", "DE", "Leopoldstraße %d", ""},
-		{[]string{"Анна", "Иван", "Ольга", "Дмитрий", "Мария"}, []string{"Петрова", "Иванов", "Смирнова", "Кузнецов", "Попова"}, western, "Москва", "RU", "ул. Тверская, %d", ""},
-		{[]string{"花子", "太郎", "陽菜", "蓮", "結衣"}, []string{"佐藤", "鈴木", "高橋", "田中", "伊藤"}, eastern, "東京", "JP", "銀座%d丁目", ""},
-		{[]string{"محمد", "فاطمة", "أحمد", "مريم"}, []string{"علي", "حسن", "إبراهيم", "محمود"}, western, "القاهرة", "EG", "شارع التحرير %d", ""},
-		{[]string{"Zoë", "Seán", "Aoife", "Ciarán"}, []string{"O'Brien", "Murphy", "Kelly", "Walsh"}, western, "Dublin", "IE", "%d Grafton Street", ""},
-		{[]string{"민준", "서연", "지호", "하은"}, []string{"김", "이", "박", "최"}, eastern, "서울", "KR", "세종대로 %d", ""},
-		{[]string{"Αλέξανδρος", "Μαρία", "Γιώργος", "Ελένη"}, []string{"Παπαδόπουλος", "Παπαδοπούλου", "Νικολάου", "Γεωργίου"}, western, "Αθήνα", "GR", "Ερμού %d", ""},
-		{[]string{"Priya", "Arjun", "Ananya", "Rahul"}, []string{"Sharma", "Patel", "Singh", "Gupta"}, western, "मुंबई", "IN", "%d Marine Drive", ""},
-		{[]string{"François", "Chloé", "Théo", "Inès"}, []string{"Lefèvre", "Dubois", "Moreau", "Laurent"}, western, "Paris", "FR", "%d rue de Rivoli", ""},
-		{[]string{"An", "Bình", "Hoa", "Minh"}, []string{"Nguyễn", "Trần", "Lê", "Phạm"}, func(g, f string) string { return f + " " + g }, "Hà Nội", "VN", "%d Phố Huế", ""},
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"external_id", "name", "given_name", "family_name", "email", "phone", "address_line1", "city", "country", "tags"})
-	// Every person a distinct name, so that only the near-duplicates are
-	// duplicates.
-	type person struct {
-		sc   *script
-		g, f string
-	}
-	var people []person
-	for i := range scripts {
-		for _, g := range scripts[i].given {
-			for _, f := range scripts[i].family {
-				people = append(people, person{&scripts[i], g, f})
-			}
-		}
-	}
-	r.Shuffle(len(people), func(i, j int) { people[i], people[j] = people[j], people[i] })
-	for i := 0; i < min(n, len(people)); i++ {
-		sc, g, f := people[i].sc, people[i].g, people[i].f
-		full := sc.join(g, f)
-		street := fmt.Sprintf(sc.street, 1+r.IntN(400))
-		phone := ""
-		if sc.phone != "" {
-			phone = fmt.Sprintf(sc.phone, 1000+i, r.IntN(10000))
-		}
-		email := fmt.Sprintf("customer%d@example.com", i)
-		tags := []string{"imported", []string{"retail", "wholesale", "online"}[r.IntN(3)]}
-		w.Write([]string{fmt.Sprintf("C%04d", i), full, g, f, email, phone, street, sc.city, sc.country, strings.Join(tags, ";")})
-		if r.IntN(8) == 0 {
-			// A near-duplicate: the same person typed again with a typo and
-			// another email, from another system (no external id).
-			typo := []rune(g)
-			if len(typo) > 1 {
-				k := r.IntN(len(typo) - 1)
-				typo[k], typo[k+1] = typo[k+1], typo[k]
-			} else {
-				typo = append(typo, typo[0])
-			}
-			dg := string(typo)
-			w.Write([]string{"", sc.join(dg, f), dg, f, fmt.Sprintf("c%d.dup@example.org", i), "", street, sc.city, sc.country, "imported"})
-		}
-	}
-	w.Flush()
-	return buf.Bytes()
 }
