@@ -61,7 +61,8 @@ type Linkage int
 const (
 	// AverageLinkage joins the connected records, then splits each group
 	// of three or more (up to 200) so that any two groups it keeps
-	// together match on average at or above the threshold.
+	// together match on average (of the pairs' log odds) at or above the
+	// threshold.
 	AverageLinkage Linkage = iota
 	// SingleLinkage keeps the connected components: a chain of pairs
 	// joins all its records.
@@ -636,10 +637,11 @@ const maxRefine = 200
 
 // refine splits each cluster of three or more records by average linkage:
 // starting from single records, the two groups whose records match with
-// the highest average probability are joined while that average is at or
-// above threshold. A chain of pairs (A like B, B like C, A unlike C) thus
+// the highest average score (log2 odds, each held within ±30) are joined
+// while that average is at or above the threshold's. A chain of pairs (A like B, B like C, A unlike C) thus
 // no longer joins people who share nothing.
 func (m *Model) refine(recs []Record, ps []prepared, cs []Cluster, threshold float64) []Cluster {
+	minScore := math.Log2(threshold / (1 - threshold))
 	out := cs[:0:0]
 	lv := make([]int8, len(m.Fields))
 	for _, c := range cs {
@@ -648,13 +650,13 @@ func (m *Model) refine(recs []Record, ps []prepared, cs []Cluster, threshold flo
 			out = append(out, c)
 			continue
 		}
-		prob := make([]float64, n*n)
+		score := make([]float64, n*n)
 		for x := 0; x < n; x++ {
 			for y := x + 1; y < n; y++ {
 				a, b := &ps[c.Members[x]], &ps[c.Members[y]]
 				levels(a, b, lv)
-				pr := Probability(m.score(a, b, lv, nil))
-				prob[x*n+y], prob[y*n+x] = pr, pr
+				pr := max(-30, min(30, m.score(a, b, lv, nil)))
+				score[x*n+y], score[y*n+x] = pr, pr
 			}
 		}
 		groups := make([][]int, n)
@@ -662,13 +664,13 @@ func (m *Model) refine(recs []Record, ps []prepared, cs []Cluster, threshold flo
 			groups[x] = []int{x}
 		}
 		for {
-			bi, bj, best := -1, -1, threshold
+			bi, bj, best := -1, -1, minScore
 			for i := range groups {
 				for j := i + 1; j < len(groups); j++ {
 					sum := 0.0
 					for _, x := range groups[i] {
 						for _, y := range groups[j] {
-							sum += prob[x*n+y]
+							sum += score[x*n+y]
 						}
 					}
 					if avg := sum / float64(len(groups[i])*len(groups[j])); avg >= best {
