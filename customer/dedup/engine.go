@@ -655,8 +655,8 @@ func (m *Model) refine(recs []Record, ps []prepared, cs []Cluster, threshold flo
 			for y := x + 1; y < n; y++ {
 				a, b := &ps[c.Members[x]], &ps[c.Members[y]]
 				levels(a, b, lv)
-				pr := max(-30, min(30, m.score(a, b, lv, nil)))
-				score[x*n+y], score[y*n+x] = pr, pr
+				s := max(-30, min(30, m.score(a, b, lv, nil)))
+				score[x*n+y], score[y*n+x] = s, s
 			}
 		}
 		groups := make([][]int, n)
