@@ -33,7 +33,7 @@ func febrlDir() string {
 func readFEBRL(t testing.TB, name string) ([]Record, []string) {
 	dir := febrlDir()
 	if dir == "" {
-		t.Skip("../shared/data/febrl not found")
+		t.Fatal("../shared/data/febrl not found: the FEBRL data sets are part of the test")
 	}
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
