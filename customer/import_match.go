@@ -72,6 +72,10 @@ type rowOutcome struct {
 	dup     *ImportDuplicate
 }
 
+// maxPairs bounds the possible duplicates one row records: the oldest
+// holders of a widely shared key.
+const maxPairs = 10
+
 // possiblePair is a possible duplicate a batch records.
 type possiblePair struct {
 	a, b   *importEntry
@@ -326,6 +330,9 @@ func (b *batch) createRow(m *matcher, r *customerRowData, cols *CustomerColumns,
 	m.created = append(m.created, e)
 	m.register(mc, e, c.Identities)
 	out := &rowOutcome{row: r, entry: e, created: true}
+	if len(others) > maxPairs {
+		others = others[:maxPairs] // a switchboard's hundredth caller is no news
+	}
 	if len(others) > 0 {
 		out.dup = &ImportDuplicate{Line: r.line, CustomerID: c.ID, Key: k, Reason: reason}
 		for _, o := range others {

@@ -181,10 +181,12 @@ type ImportMerge struct {
 // duplicate of others.
 type ImportDuplicate struct {
 	Line       int
-	CustomerID crmtype.ID   // the customer the row created
-	OtherIDs   []crmtype.ID // the customers holding Key, oldest first
-	Key        IdentityKey
-	Reason     string
+	CustomerID crmtype.ID // the customer the row created
+	// OtherIDs are the customers holding Key, oldest first: at most 10 of
+	// them (Reason says how many hold a widely shared key).
+	OtherIDs []crmtype.ID
+	Key      IdentityKey
+	Reason   string
 }
 
 // RowError says why one row was rejected.
