@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -109,31 +111,40 @@ func listQuality(t testing.TB, ctx context.Context, ws *crm.Workspace, rows []cr
 			cluster[id] = k + 1
 		}
 	}
-	// Predicted groups of rows, and within each the rows per entity.
-	groups := map[string]map[int]int{}
+	// Predicted groups of rows, each with the entity of each row.
+	groups := map[string][]int{}
 	for i, id := range custOf {
 		require.False(t, id.IsZero(), "row %d has no customer", i)
 		g := id.String()
 		if k := cluster[id]; k > 0 {
 			g = "cluster " + strconv.Itoa(k)
 		}
-		if groups[g] == nil {
-			groups[g] = map[int]int{}
-		}
-		groups[g][rows[i].Entity]++
+		groups[g] = append(groups[g], rows[i].Entity)
 	}
+	p, r, f1 = pairQuality(slices.Collect(maps.Values(groups)), crmgen.TruePairs(rows))
+	return p, r, f1, importRate, scan
+}
+
+// pairQuality scores predicted groups (the true entity of each member)
+// over pairs: precision is the share of pairs inside groups that are one
+// entity, recall the share of the truePairs found.
+func pairQuality[E comparable](groups [][]E, truePairs int) (precision, recall, f1 float64) {
 	found, right := 0, 0
-	for _, ents := range groups {
-		n := 0
-		for _, c := range ents {
-			n += c
+	for _, g := range groups {
+		found += len(g) * (len(g) - 1) / 2
+		n := map[E]int{}
+		for _, e := range g {
+			n[e]++
+		}
+		for _, c := range n {
 			right += c * (c - 1) / 2
 		}
-		found += n * (n - 1) / 2
 	}
-	truth := crmgen.TruePairs(rows)
-	p, r = float64(right)/float64(found), float64(right)/float64(truth)
-	return p, r, 2 * p * r / (p + r), importRate, scan
+	if found == 0 || truePairs == 0 || right == 0 {
+		return 0, 0, 0
+	}
+	precision, recall = float64(right)/float64(found), float64(right)/float64(truePairs)
+	return precision, recall, 2 * precision * recall / (precision + recall)
 }
 
 // TestMessyListDuplicates imports a generated list of 20,000 entities
