@@ -464,54 +464,20 @@ func extendAddress(cur, a Address) (Address, bool) {
 // duplicates; when a write is refused, it writes customer by customer so
 // that only the rows of a refused customer fail. Then it counts the rows.
 func (b *batch) flushMatched(m *matcher, cols *CustomerColumns) error {
-	if len(m.created) > 0 {
-		cs := make([]*Customer, len(m.created))
-		for i, e := range m.created {
-			cs[i] = e.c
-		}
-		if err := b.tx.InsertCustomers(b.ctx, b.sc, cs); err != nil {
-			if !rowLevel(err) {
-				return err
-			}
-			for _, e := range m.created {
-				if err := b.tx.InsertCustomers(b.ctx, b.sc, []*Customer{e.c}); err != nil {
-					if !rowLevel(err) {
-						return err
-					}
-					e.failed = err
-				}
-			}
-		}
+	creates := make([]*Customer, len(m.created))
+	for i, e := range m.created {
+		creates[i] = e.c
 	}
-	if len(m.changed) > 0 {
-		chs := make([]CustomerChange, len(m.changed))
-		for i, e := range m.changed {
-			chs[i] = CustomerChange{Before: e.before, After: e.c, Added: e.added}
-		}
-		if err := b.tx.UpdateCustomers(b.ctx, b.sc, chs); err != nil {
-			if !rowLevel(err) {
-				return err
-			}
-			for i, e := range m.changed {
-				if err := b.tx.UpdateCustomers(b.ctx, b.sc, chs[i:i+1]); err != nil {
-					if !rowLevel(err) {
-						return err
-					}
-					e.failed = err
-				}
-			}
-		}
+	changes := make([]CustomerChange, len(m.changed))
+	for i, e := range m.changed {
+		changes[i] = CustomerChange{Before: e.before, After: e.c, Added: e.added}
 	}
-	var pairs []PossibleDuplicate
-	now := b.svc.clock.Now()
-	for _, p := range m.pairs {
-		if p.a.failed == nil && p.b.failed == nil {
-			pairs = append(pairs, PossibleDuplicate{ID: crmtype.NewID(now), CustomerID: p.a.c.ID, OtherID: p.b.c.ID,
-				Reason: p.reason, Source: "import", CreatedAt: now})
-		}
+	err := b.tx.SaveImport(b.ctx, b.sc, creates, changes, b.pairs(m))
+	if err != nil && !rowLevel(err) {
+		return err
 	}
-	if len(pairs) > 0 {
-		if err := b.tx.InsertPossibleDuplicates(b.ctx, b.sc, pairs); err != nil {
+	if err != nil { // find the customers refused, writing one by one
+		if err := b.writeSeparately(m, creates, changes); err != nil {
 			return err
 		}
 	}
@@ -558,4 +524,54 @@ func (b *batch) flushMatched(m *matcher, cols *CustomerColumns) error {
 		}
 	}
 	return nil
+}
+
+// pairs returns the possible duplicates of m whose customers are stored.
+func (b *batch) pairs(m *matcher) []PossibleDuplicate {
+	var out []PossibleDuplicate
+	now := b.svc.clock.Now()
+	for _, p := range m.pairs {
+		if p.a.failed == nil && p.b.failed == nil {
+			out = append(out, PossibleDuplicate{ID: crmtype.NewID(now), CustomerID: p.a.c.ID, OtherID: p.b.c.ID,
+				Reason: p.reason, Source: "import", CreatedAt: now})
+		}
+	}
+	return out
+}
+
+// writeSeparately writes a batch that SaveImport refused: the new
+// customers, then the changed ones, all at once or, when refused, one by
+// one, marking those refused; then the pairs of the others.
+func (b *batch) writeSeparately(m *matcher, creates []*Customer, changes []CustomerChange) error {
+	if len(creates) > 0 {
+		if err := b.tx.InsertCustomers(b.ctx, b.sc, creates); err != nil {
+			if !rowLevel(err) {
+				return err
+			}
+			for _, e := range m.created {
+				if err := b.tx.InsertCustomers(b.ctx, b.sc, []*Customer{e.c}); err != nil {
+					if !rowLevel(err) {
+						return err
+					}
+					e.failed = err
+				}
+			}
+		}
+	}
+	if len(changes) > 0 {
+		if err := b.tx.UpdateCustomers(b.ctx, b.sc, changes); err != nil {
+			if !rowLevel(err) {
+				return err
+			}
+			for i, e := range m.changed {
+				if err := b.tx.UpdateCustomers(b.ctx, b.sc, changes[i:i+1]); err != nil {
+					if !rowLevel(err) {
+						return err
+					}
+					e.failed = err
+				}
+			}
+		}
+	}
+	return b.tx.InsertPossibleDuplicates(b.ctx, b.sc, b.pairs(m))
 }

@@ -112,6 +112,24 @@ func (m *memStore) UpdateCustomers(_ context.Context, _ crmtype.Scope, cs []cust
 	return nil
 }
 
+func (m *memStore) SaveImport(ctx context.Context, sc crmtype.Scope, creates []*customer.Customer, changes []customer.CustomerChange, pairs []customer.PossibleDuplicate) error {
+	if err := m.takeIdentities(creates); err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		if err := m.takeIdentities([]*customer.Customer{{Identities: ch.Added}}); err != nil {
+			return err
+		}
+	}
+	if err := m.InsertCustomers(ctx, sc, creates); err != nil {
+		return err
+	}
+	if err := m.UpdateCustomers(ctx, sc, changes); err != nil {
+		return err
+	}
+	return m.InsertPossibleDuplicates(ctx, sc, pairs)
+}
+
 func (m *memStore) AnalyzeCustomers(context.Context, crmtype.Scope) error { return nil }
 
 func (m *memStore) InsertPossibleDuplicates(_ context.Context, _ crmtype.Scope, ds []customer.PossibleDuplicate) error {

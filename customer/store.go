@@ -44,6 +44,10 @@ type Store interface {
 	// identity.added events. ErrConflict when an added external id is
 	// taken or the customer holds an added identity already.
 	UpdateCustomers(ctx context.Context, s crmtype.Scope, cs []CustomerChange) error
+	// SaveImport is InsertCustomers of creates, UpdateCustomers of changes
+	// and InsertPossibleDuplicates of pairs, all or none, in one go (what
+	// an import batch writes).
+	SaveImport(ctx context.Context, s crmtype.Scope, creates []*Customer, changes []CustomerChange, pairs []PossibleDuplicate) error
 	// GetCustomer returns customer id, or ErrNotFound (also for a deleted
 	// one unless includeDeleted).
 	GetCustomer(ctx context.Context, s crmtype.Scope, id crmtype.ID, includeDeleted bool) (*Customer, error)

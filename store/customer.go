@@ -54,7 +54,15 @@ func (s *Store) InsertCustomers(ctx context.Context, sc crmtype.Scope, cs []*cus
 	if len(cs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error { return tx.insertCustomers(ctx, sc, cs, nil) })
+}
+
+// insertCustomers is InsertCustomers in the store's transaction. With
+// docs, it leaves the search documents to its caller: it appends them to
+// *docs.
+func (s *Store) insertCustomers(ctx context.Context, sc crmtype.Scope, cs []*customer.Customer, docsOut *[]searchDoc) error {
+	tx := s
+	{
 		// Companies first, so that people of a company made in the same
 		// batch find it.
 		rows := make([]*customerRow, 0, len(cs))
@@ -95,7 +103,9 @@ func (s *Store) InsertCustomers(ctx context.Context, sc crmtype.Scope, cs []*cus
 		if err := insertChunks(ctx, tx.db, tags); err != nil {
 			return mapError(err)
 		}
-		if err := tx.putSearchDocs(ctx, sc, docs); err != nil {
+		if docsOut != nil {
+			*docsOut = append(*docsOut, docs...)
+		} else if err := tx.putSearchDocs(ctx, sc, docs); err != nil {
 			return err
 		}
 		evs := make([]crmtype.Event, len(cs))
@@ -103,7 +113,7 @@ func (s *Store) InsertCustomers(ctx context.Context, sc crmtype.Scope, cs []*cus
 			evs[i] = customerEvent(customer.EventCustomerCreated, c, c.CreatedAt, customer.Diff(nil, c))
 		}
 		return tx.appendEvents(ctx, sc, evs)
-	})
+	}
 }
 
 // companyNames checks that every CompanyID of cs names a live company (in

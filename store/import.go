@@ -20,6 +20,61 @@ func (s *Store) UpdateCustomers(ctx context.Context, sc crmtype.Scope, cs []cust
 		return nil
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		var ids []crmtype.ID
+		if err := tx.updateCustomers(ctx, sc, cs, &ids); err != nil {
+			return err
+		}
+		return tx.reindexAll(ctx, sc, ids)
+	})
+}
+
+// SaveImport implements customer.Store: InsertCustomers, UpdateCustomers
+// and InsertPossibleDuplicates in one savepoint, the search documents
+// written last. On SQLite every statement after a write to the full-text
+// index flushes it to a new segment, and deleting a document from a
+// secure-delete index costs a walk of every segment: writing them once, at
+// the end, keeps one segment per batch.
+func (s *Store) SaveImport(ctx context.Context, sc crmtype.Scope, creates []*customer.Customer, changes []customer.CustomerChange, pairs []customer.PossibleDuplicate) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+		var docs []searchDoc
+		var ids []crmtype.ID
+		if len(creates) > 0 {
+			if err := tx.insertCustomers(ctx, sc, creates, &docs); err != nil {
+				return err
+			}
+		}
+		if err := tx.updateCustomers(ctx, sc, changes, &ids); err != nil {
+			return err
+		}
+		if err := tx.insertPossibleDuplicates(ctx, sc, pairs); err != nil {
+			return err
+		}
+		if err := tx.putSearchDocs(ctx, sc, docs); err != nil {
+			return err
+		}
+		return tx.reindexAll(ctx, sc, ids)
+	})
+}
+
+// reindexAll rebuilds the search documents of ids, a chunk at a time.
+func (s *Store) reindexAll(ctx context.Context, sc crmtype.Scope, ids []crmtype.ID) error {
+	for i := 0; i < len(ids); i += batchRows {
+		if err := s.reindex(ctx, sc, ids[i:min(i+batchRows, len(ids))]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateCustomers is UpdateCustomers in the store's transaction, but for
+// the search documents: it appends the customers whose document must be
+// rebuilt to *reindex.
+func (s *Store) updateCustomers(ctx context.Context, sc crmtype.Scope, cs []customer.CustomerChange, reindexOut *[]crmtype.ID) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	tx := s
+	{
 		var (
 			added   []customer.Identity
 			retag   []crmtype.ID
@@ -47,8 +102,7 @@ func (s *Store) UpdateCustomers(ctx context.Context, sc crmtype.Scope, cs []cust
 			}
 			// The search document only when its words change (rebuilding
 			// one is the costliest part of an update on SQLite's FTS5).
-			if before.CompanyID != after.CompanyID ||
-				!slices.Equal(customer.SearchTokens(before, ""), customer.SearchTokens(&after, "")) {
+			if before.CompanyID != after.CompanyID || !sameTokens(customer.SearchTokens(before, ""), customer.SearchTokens(&after, "")) {
 				reindex = append(reindex, after.ID)
 			}
 			if diff := customer.Diff(before, &after); len(diff) > 0 {
@@ -74,13 +128,20 @@ func (s *Store) UpdateCustomers(ctx context.Context, sc crmtype.Scope, cs []cust
 		if err := tx.insertIdentities(ctx, sc, added); err != nil {
 			return err
 		}
-		for i := 0; i < len(reindex); i += batchRows {
-			if err := tx.reindex(ctx, sc, reindex[i:min(i+batchRows, len(reindex))]...); err != nil {
-				return err
-			}
-		}
+		*reindexOut = append(*reindexOut, reindex...)
 		return tx.appendEvents(ctx, sc, evs)
-	})
+	}
+}
+
+// sameTokens reports whether a and b hold the same tokens, in any order.
+func sameTokens(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // AnalyzeCustomers implements customer.Store: ANALYZE on PostgreSQL, whose
@@ -118,7 +179,17 @@ func (s *Store) InsertPossibleDuplicates(ctx context.Context, sc crmtype.Scope, 
 	if len(ds) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(ctx context.Context, tx *Store) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *Store) error { return tx.insertPossibleDuplicates(ctx, sc, ds) })
+}
+
+// insertPossibleDuplicates is InsertPossibleDuplicates in the store's
+// transaction.
+func (s *Store) insertPossibleDuplicates(ctx context.Context, sc crmtype.Scope, ds []customer.PossibleDuplicate) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	tx := s
+	{
 		rows := make([]possibleDuplicateRow, len(ds))
 		evs := make([]crmtype.Event, len(ds))
 		for i, d := range ds {
@@ -138,7 +209,7 @@ func (s *Store) InsertPossibleDuplicates(ctx context.Context, sc crmtype.Scope, 
 			}
 		}
 		return tx.appendEvents(ctx, sc, evs)
-	})
+	}
 }
 
 type possibleDuplicateCursor struct {
