@@ -189,6 +189,9 @@ func AttributeChanges(before *AttributeDef, d AttributeDef) []crmtype.Change {
 		if before != nil && reflect.DeepEqual(b[k], a[k]) {
 			continue
 		}
+		if k == "match" && d.Match == "" && (before == nil || before.Match == "") {
+			continue // no role, before or after: nothing to say
+		}
 		out = append(out, crmtype.Change{Field: k, Before: b[k], After: a[k]})
 	}
 	return out
