@@ -607,18 +607,25 @@ func dateLevel(a, b string) int8 {
 	return 0
 }
 
-// codeLevel compares postcodes: -1 missing, 0 different, 1 one typo, 2 exact.
-func codeLevel(a, b string) int8 {
+// graded compares two short values: -1 when either is missing, 2 when
+// they are equal, 1 when near says they are close, else 0.
+func graded(a, b string, near func(a, b string) bool) int8 {
 	switch {
 	case a == "" || b == "":
 		return -1
 	case a == b:
 		return 2
-	case editWithin(a, b, 1):
+	case near(a, b):
 		return 1
 	}
 	return 0
 }
+
+// oneTypo reports whether postcodes a and b are one edit apart.
+func oneTypo(a, b string) bool { return editWithin(a, b, 1) }
+
+// closeName reports whether cities a and b are spelt alike.
+func closeName(a, b string) bool { return JaroWinkler(a, b) >= 0.88 }
 
 // editWithin reports whether a and b are at most k edits apart (OSA
 // distance in runes).
@@ -688,29 +695,6 @@ func addrLevel(a, b []string) int8 {
 	return 0
 }
 
-// cityLevel compares cities: -1 missing, 0 different, 1 close, 2 exact.
-func cityLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 2
-	case JaroWinkler(a, b) >= 0.88:
-		return 1
-	}
-	return 0
-}
-
-func exactLevel(a, b string) int8 {
-	switch {
-	case a == "" || b == "":
-		return -1
-	case a == b:
-		return 1
-	}
-	return 0
-}
-
 // emailLevel compares email addresses: -1 missing, 0 different, 1 one
 // typo, 2 a shared address.
 func emailLevel(a, b []string) int8 {
@@ -761,8 +745,8 @@ func phoneLevel(a, b []string) int8 {
 func contactLevel(a, b *prepared) int8 {
 	ph := phoneLevel(a.phones, b.phones)
 	ad := addrLevel(a.addr, b.addr)
-	pc := codeLevel(a.postcode, b.postcode)
-	ci := cityLevel(a.city, b.city)
+	pc := graded(a.postcode, b.postcode, oneTypo)
+	ci := graded(a.city, b.city, closeName)
 	if ph < 0 && ad < 0 && pc < 0 && ci < 0 {
 		return -1
 	}
