@@ -279,13 +279,15 @@ func addressKey(addr []string) string {
 }
 
 // Find compares records and returns the pairs and clusters of probable
-// duplicates. Records are blocked on several keys (phonetic name codes,
-// date, postcode, identities, attribute values) so that the work grows
-// about linearly; each candidate pair is compared field by field; the
-// Fellegi-Sunter model is estimated from the data (u from random pairs, m,
-// u and the prior refined by EM over the candidate pairs) unless
+// duplicates. Records are blocked on several keys (names in their Latin
+// reading, date, postcode, emails, phones, street address, ids, attribute
+// values) so that the work grows about linearly; each candidate pair is
+// compared field by field; the Fellegi-Sunter model is estimated from the
+// data (u from random pairs and value frequencies, m and the prior by EM
+// over the candidate pairs; see the package documentation) unless
 // cfg.Iterations < 0; pairs scoring at or above cfg.Threshold are joined
-// into clusters (connected components).
+// into clusters, split by cfg.Linkage. Errors: a Threshold outside (0, 1),
+// more than 2^32 records or keys, or ctx's error.
 func Find(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Threshold <= 0 || cfg.Threshold >= 1 {

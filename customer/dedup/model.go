@@ -91,14 +91,17 @@ func (f *Field) Weight(l int) float64 {
 // values for scoring without estimation.
 type Model struct {
 	Fields []Field
-	// Prior is the probability that a candidate pair is a match before any
-	// field is looked at.
+	// Prior is the probability that a pair of records is a match before
+	// any field is looked at: for an estimated model, over all pairs of
+	// the records scanned (so the weights must overcome how many people
+	// could have been meant); DefaultModel's 0.01 suits scoring a handful
+	// of candidates found by lookup, as MatchCandidate does.
 	Prior float64
 	// AttributeKeys names the attribute fields, in order after the fixed ones.
 	AttributeKeys []string
 	// tf holds term frequency adjustments for exact agreement: per term
-	// kind, the share of records with each value and the chance that two
-	// random records agree.
+	// kind, how many records hold each repeated value and the chance that
+	// two random records agree.
 	tf [numTF]tfTable
 }
 
