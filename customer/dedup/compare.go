@@ -493,15 +493,6 @@ func isDigits(s string) bool {
 	return true
 }
 
-// firstRune returns the first rune of s as a string.
-func firstRune(s string) string {
-	if s == "" {
-		return ""
-	}
-	_, w := utf8.DecodeRuneInString(s)
-	return s[:w]
-}
-
 func strconvF(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 
 // NamesConflict reports whether a and b both name a person and the names

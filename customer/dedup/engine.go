@@ -205,7 +205,7 @@ func blockKeys(p *prepared, hs []uint64, h *keyHash) []uint64 {
 		hs = append(hs, h.Sum64()&^0xF|uint64(kind))
 	}
 	sg, sf := Soundex(p.givenR), Soundex(p.familyR)
-	fg, ff := firstRune(p.givenR), firstRune(p.familyR)
+	fg, ff := prefix(p.givenR, 1), prefix(p.familyR, 1)
 	add(kFamilyGiven, p.familyR, prefix(p.givenR, 2))
 	add(kGivenFamily, p.givenR, prefix(p.familyR, 2))
 	if sg != "" && sf != "" {

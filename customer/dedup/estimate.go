@@ -31,7 +31,7 @@ import (
 // agreement is never evidence against a match (m >= u at the top level) and
 // full disagreement never evidence for one (m <= u at level 0); and the
 // names, birth dates and ids of one person disagree completely at most
-// maxNameDisagreement of the time, so that the match class can become
+// maxPersonalDisagreement of the time, so that the match class can become
 // neither "same household" nor "same name".
 
 // pattern is a comparison vector (packed) with the kind of the blocking
@@ -41,9 +41,9 @@ type pattern struct {
 	lv   uint64
 }
 
-// maxNameDisagreement bounds m at level 0 of the personal fields: given
+// maxPersonalDisagreement bounds m at level 0 of the personal fields: given
 // and family name, date of birth, ids.
-const maxNameDisagreement = 0.25
+const maxPersonalDisagreement = 0.25
 
 // masked reports whether field k is left out of the likelihood of pairs
 // found through a key of kind.
@@ -363,8 +363,8 @@ const (
 // constrainedM returns m for one comparison from the expected match counts
 // cm and the prior values m0 (weight w, in pairs), held to m >= u at the
 // top level and m <= u at level 0 (and, for personal fields, m <=
-// maxNameDisagreement at level 0): a violated level is set to its bound and the other levels
-// share the rest in proportion.
+// maxPersonalDisagreement at level 0): a violated level is set to its
+// bound and the other levels share the rest in proportion.
 func constrainedM(cm, m0, u []float64, w float64, personal bool) []float64 {
 	n := len(cm)
 	m := make([]float64, n)
@@ -392,7 +392,7 @@ func constrainedM(cm, m0, u []float64, w float64, personal bool) []float64 {
 	if n > 2 {
 		hi := u[0]
 		if personal {
-			hi = min(hi, maxNameDisagreement)
+			hi = min(hi, maxPersonalDisagreement)
 		}
 		if m[0] > hi {
 			fix(0, hi)

@@ -310,13 +310,25 @@ func japanese(p *prepared) bool {
 	return ok
 }
 
-// latin reports whether p's names are written in Latin letters.
+// latin reports whether p's names read as they are written: Latin
+// letters, or a script romanise leaves as it is (Arabic).
 func latin(p *prepared) bool { return p.given == p.givenR && p.family == p.familyR }
 
 // score returns the log2 odds of a match for levels lv of records a and b,
 // and fills w (when not nil) with each field's weight.
 func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 	total := math.Log2(m.Prior / (1 - m.Prior))
+	// The same whole name is weighed by how common the whole name is, not
+	// by its parts (which are not independent: names of one culture go
+	// together), half to each field.
+	whole := -1.0
+	if lv[cGiven] == 3 && lv[cFamily] == 3 && m.tf[tfName].n > 0 {
+		ha, oka := nameHash(a)
+		if hb, okb := nameHash(b); oka && okb && ha == hb {
+			g, fam := &m.Fields[cGiven], &m.Fields[cFamily]
+			whole = max(0, math.Log2(g.M[3]*fam.M[3]/m.tf[tfName].share(ha))) / 2
+		}
+	}
 	for k, l := range lv {
 		if l < 0 || k >= len(m.Fields) {
 			if w != nil {
@@ -326,20 +338,12 @@ func (m *Model) score(a, b *prepared, lv []int8, w []float64) float64 {
 		}
 		f := &m.Fields[k]
 		x := f.Weight(int(l))
-		if (k == cGiven || k == cFamily) && lv[cGiven] == 3 && lv[cFamily] == 3 && m.tf[tfName].n > 0 {
-			// The same whole name: weighed by how common the whole name
-			// is, not by its parts (which are not independent: names of
-			// one culture go together), half to each field.
-			ha, oka := nameHash(a)
-			if hb, okb := nameHash(b); oka && okb && ha == hb {
-				g, fam := &m.Fields[cGiven], &m.Fields[cFamily]
-				x = max(0, math.Log2(g.M[3]*fam.M[3]/m.tf[tfName].share(ha))) / 2
-				if w != nil {
-					w[k] = x
-				}
-				total += x
-				continue
+		if (k == cGiven || k == cFamily) && whole >= 0 {
+			if w != nil {
+				w[k] = whole
 			}
+			total += whole
+			continue
 		}
 		if t, h := tfTerm(a, b, k, l); t >= 0 && m.tf[t].n > 0 {
 			// Agreement on a rare value says more than on a common one;
